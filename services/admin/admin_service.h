@@ -1,0 +1,40 @@
+// nenep.v1.Admin: server status and online backups.
+#pragma once
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "nenep/v1/admin.grpc.pb.h"
+#include "services/common/metrics.h"
+#include "services/common/store.h"
+
+namespace nenep::services {
+
+struct AdminServiceOptions {
+  std::string version;
+  std::string data_dir;
+  absl::Time started_at;
+};
+
+class AdminService final : public v1::Admin::CallbackService {
+ public:
+  // `store` and `metrics` (nullable) must outlive the service.
+  AdminService(const StoreHandle* store, AdminServiceOptions options,
+               Metrics* metrics);
+
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
+                                      const v1::GetStatusRequest* request,
+                                      v1::ServerStatus* response) override;
+  // Runs the backup on its own thread: it may take minutes.
+  grpc::ServerUnaryReactor* CreateBackup(
+      grpc::CallbackServerContext* context,
+      const v1::CreateBackupRequest* request,
+      v1::CreateBackupResponse* response) override;
+
+ private:
+  const StoreHandle* store_;
+  AdminServiceOptions options_;
+  Metrics* metrics_;
+};
+
+}  // namespace nenep::services

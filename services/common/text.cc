@@ -1,0 +1,85 @@
+#include "services/common/text.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "unicode/bytestream.h"
+#include "unicode/normalizer2.h"
+#include "unicode/translit.h"
+#include "unicode/unistr.h"
+#include "unicode/utypes.h"
+
+namespace nenep::services {
+namespace {
+
+bool IsAscii(absl::string_view text) {
+  for (unsigned char c : text) {
+    if (c >= 0x80) return false;
+  }
+  return true;
+}
+
+const icu::Normalizer2* Nfc() {
+  static const icu::Normalizer2* nfc = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(status);
+    return U_SUCCESS(status) ? n : nullptr;
+  }();
+  return nfc;
+}
+
+}  // namespace
+
+absl::Status NormalizeNfc(std::string* text) {
+  if (IsAscii(*text)) return absl::OkStatus();
+  const icu::Normalizer2* nfc = Nfc();
+  if (nfc == nullptr) return absl::InternalError("ICU NFC data is missing");
+  UErrorCode status = U_ZERO_ERROR;
+  icu::StringPiece piece(text->data(), static_cast<int32_t>(text->size()));
+  if (nfc->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) {
+    return absl::OkStatus();
+  }
+  if (U_FAILURE(status)) {
+    return absl::InvalidArgumentError("text is not valid UTF-8");
+  }
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out);
+  status = U_ZERO_ERROR;
+  nfc->normalizeUTF8(0, piece, sink, nullptr, status);
+  if (U_FAILURE(status)) {
+    return absl::InvalidArgumentError("text is not valid UTF-8");
+  }
+  *text = std::move(out);
+  return absl::OkStatus();
+}
+
+bool IsNfc(absl::string_view text) {
+  if (IsAscii(text)) return true;
+  const icu::Normalizer2* nfc = Nfc();
+  if (nfc == nullptr) return false;
+  UErrorCode status = U_ZERO_ERROR;
+  bool ok = nfc->isNormalizedUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())),
+      status);
+  return ok && U_SUCCESS(status);
+}
+
+std::string FoldForSearch(absl::string_view text) {
+  // "Any-Latin; Latin-ASCII" turns đ into d, which plain mark stripping does
+  // not (../shared/reference/ecosystem.md, C2).
+  thread_local std::unique_ptr<icu::Transliterator> fold = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::Transliterator> t(icu::Transliterator::createInstance(
+        "NFD; [:Nonspacing Mark:] Remove; Any-Latin; Latin-ASCII; Lower; NFC",
+        UTRANS_FORWARD, status));
+    return U_SUCCESS(status) ? std::move(t) : nullptr;
+  }();
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  if (fold != nullptr) fold->transliterate(u);
+  std::string out;
+  u.toUTF8String(out);
+  return out;
+}
+
+}  // namespace nenep::services

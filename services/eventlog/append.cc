@@ -1,0 +1,306 @@
+// EventLogService::Append and ::BatchAppend.
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "services/common/calendar.h"
+#include "services/common/grpc_status.h"
+#include "services/common/proto_time.h"
+#include "services/eventlog/event_log_service.h"
+#include "storage/common/sha256.h"
+#include "storage/common/status_macros.h"
+
+namespace nenep::services {
+namespace {
+
+
+storage::ExpectedRevision ToExpected(const v1::ExpectedRevision& e) {
+  switch (e.kind_case()) {
+    case v1::ExpectedRevision::kNoStream:
+      return storage::ExpectedRevision::NoStream();
+    case v1::ExpectedRevision::kExact:
+      return storage::ExpectedRevision::Exact(e.exact());
+    case v1::ExpectedRevision::kStreamExists:
+      return storage::ExpectedRevision::StreamExists();
+    case v1::ExpectedRevision::kAny:
+    case v1::ExpectedRevision::KIND_NOT_SET:
+      break;
+  }
+  return storage::ExpectedRevision::Any();
+}
+
+// The expectation as hashed into the request body.
+std::string ExpectedKey(const storage::ExpectedRevision& e) {
+  return absl::StrCat(static_cast<int>(e.kind), ":", e.revision);
+}
+
+absl::Time Deadline(const grpc::CallbackServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+}  // namespace
+
+EventLogService::EventLogService(const StoreHandle* store,
+                                 EventLogServiceOptions options,
+                                 Metrics* metrics)
+    : store_(store), options_(std::move(options)), metrics_(metrics) {
+  if (!options_.clock) options_.clock = [] { return absl::Now(); };
+}
+
+void EventLogService::Done(Rpc rpc, absl::Time start,
+                           grpc::ServerUnaryReactor* reactor,
+                           const absl::Status& status) {
+  grpc::Status g = ToGrpcStatus(status);
+  if (metrics_ != nullptr) {
+    metrics_->RpcDone(rpc, g.error_code(), absl::Now() - start);
+  }
+  reactor->Finish(g);
+}
+
+absl::Status EventLogService::PrepareEvent(const v1::Event& event,
+                                           const std::string& path,
+                                           storage::EventLog* log,
+                                           absl::CivilDay today,
+                                           storage::NewEvent* out,
+                                           std::string* natural_stream) {
+  std::unique_ptr<v1::Event> normalized;
+  RETURN_IF_ERROR(
+      ValidateEvent(event, path, options_.limits, today, &normalized));
+  const v1::Event& e = normalized ? *normalized : event;
+  *natural_stream = NaturalStream(e);
+  if (natural_stream->empty()) {
+    // A correction or retraction goes to the stream of the event it names.
+    const bool correction = e.has_event_corrected();
+    const uint64_t target = correction ? e.event_corrected().target_position()
+                                       : e.event_retracted().target_position();
+    const std::string field =
+        absl::StrCat(path, correction ? ".event_corrected" : ".event_retracted",
+                     ".target_position");
+    absl::StatusOr<storage::Record> record = log->Get(target);
+    if (absl::IsNotFound(record.status())) {
+      return absl::NotFoundError(
+          absl::StrCat(field, ": no event at position ", target));
+    }
+    RETURN_IF_ERROR(record.status());
+    v1::Event target_event;
+    if (!target_event.ParseFromString(record->payload)) {
+      return absl::DataLossError(
+          absl::StrCat("the event at position ", target, " does not parse"));
+    }
+    if (target_event.has_event_retracted()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, ": the event at position ", target,
+          " is a retraction, which cannot be corrected or retracted"));
+    }
+    if (correction) {
+      const v1::Event& fact = target_event.has_event_corrected()
+                                  ? target_event.event_corrected().replacement()
+                                  : target_event;
+      if (EventTypeName(fact) != EventTypeName(e.event_corrected().replacement())) {
+        return Invalid(absl::StrCat(path, ".event_corrected.replacement"),
+                       absl::StrCat("is a ",
+                                    EventTypeName(e.event_corrected().replacement()),
+                                    " but the event at position ", target,
+                                    " is a ", EventTypeName(fact)));
+      }
+    }
+    *natural_stream = record->stream;
+  }
+  out->type = std::string(EventTypeName(e));
+  out->payload.clear();
+  e.SerializeToString(&out->payload);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* EventLogService::Append(
+    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
+    v1::AppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<storage::EventLog*> log = store_->Get();
+  if (!log.ok()) {
+    Done(Rpc::kAppend, start, reactor, log.status());
+    return reactor;
+  }
+
+  storage::AppendRequest append;
+  std::string stream;
+  absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
+    if (!request->stream().empty()) {
+      RETURN_IF_ERROR(ValidateStreamName(request->stream(), "stream"));
+    }
+    if (request->events().empty()) {
+      return Invalid("events", "at least one event is required");
+    }
+    if (static_cast<size_t>(request->events_size()) >
+        options_.limits.max_append_events) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "events: ", request->events_size(), " events; at most ",
+          options_.limits.max_append_events,
+          " per Append (nenepd --max_append_events); use BatchAppend for "
+          "bulk imports"));
+    }
+    const absl::CivilDay today = LocalDay(options_.clock(), options_.zone);
+    append.events.resize(request->events_size());
+    Sha256 hash;
+    hash.UpdateField("Append");
+    for (int i = 0; i < request->events_size(); ++i) {
+      const std::string path = absl::StrCat("events[", i, "]");
+      std::string natural;
+      RETURN_IF_ERROR(PrepareEvent(request->events(i), path, *log, today,
+                                   &append.events[i], &natural));
+      if (i == 0) {
+        stream = request->stream().empty() ? natural : request->stream();
+      }
+      if (natural != stream) {
+        return Invalid(path,
+                       absl::StrCat(
+                           "belongs to stream '", natural, "', not '", stream,
+                           "'; an Append writes one stream (use BatchAppend "
+                           "for several)"));
+      }
+      append.events[i].stream = stream;
+      hash.UpdateField(append.events[i].payload);
+    }
+    append.events[0].expected = ToExpected(request->expected_revision());
+    hash.UpdateField(stream);
+    hash.UpdateField(ExpectedKey(append.events[0].expected));
+    append.request_id = request->request_id();
+    if (!append.request_id.empty()) append.body_hash = hash.Finish();
+    append.deadline = Deadline(context);
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    Done(Rpc::kAppend, start, reactor, status);
+    return reactor;
+  }
+
+  (*log)->AppendAsync(
+      std::move(append),
+      [this, start, reactor, context, response,
+       stream](absl::StatusOr<storage::AppendResult> result) {
+        if (!result.ok()) {
+          if (absl::optional<storage::Revision> actual =
+                  storage::AbortedRevision(result.status())) {
+            context->AddTrailingMetadata(kCurrentRevisionMetadata,
+                                         absl::StrCat(*actual));
+          }
+          Done(Rpc::kAppend, start, reactor, result.status());
+          return;
+        }
+        response->set_stream(stream);
+        response->set_first_position(result->first_position);
+        response->set_last_position(result->last_position);
+        response->set_first_revision(result->revisions.front());
+        response->set_last_revision(result->revisions.back());
+        ToProtoTimestamp(result->recorded_at, response->mutable_recorded_at());
+        response->set_already_appended(result->already_appended);
+        Done(Rpc::kAppend, start, reactor, absl::OkStatus());
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EventLogService::BatchAppend(
+    grpc::CallbackServerContext* context,
+    const v1::BatchAppendRequest* request,
+    v1::BatchAppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<storage::EventLog*> log = store_->Get();
+  if (!log.ok()) {
+    Done(Rpc::kBatchAppend, start, reactor, log.status());
+    return reactor;
+  }
+
+  storage::AppendRequest append;
+  absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
+    if (request->entries().empty()) {
+      return Invalid("entries", "at least one entry is required");
+    }
+    if (static_cast<size_t>(request->entries_size()) >
+        options_.limits.max_batch_events) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "entries: ", request->entries_size(), " entries; at most ",
+          options_.limits.max_batch_events,
+          " per BatchAppend (nenepd --max_batch_events); split the batch"));
+    }
+    const absl::CivilDay today = LocalDay(options_.clock(), options_.zone);
+    append.events.resize(request->entries_size());
+    Sha256 hash;
+    hash.UpdateField("BatchAppend");
+    for (int i = 0; i < request->entries_size(); ++i) {
+      const v1::BatchEntry& entry = request->entries(i);
+      const std::string path = absl::StrCat("entries[", i, "]");
+      if (!entry.stream().empty()) {
+        RETURN_IF_ERROR(
+            ValidateStreamName(entry.stream(), absl::StrCat(path, ".stream")));
+      }
+      if (!entry.has_event()) return Invalid(path, "event is required");
+      storage::NewEvent& out = append.events[i];
+      std::string natural;
+      RETURN_IF_ERROR(PrepareEvent(entry.event(), absl::StrCat(path, ".event"),
+                                   *log, today, &out, &natural));
+      if (!entry.stream().empty() && entry.stream() != natural) {
+        return Invalid(absl::StrCat(path, ".stream"),
+                       absl::StrCat("the event belongs to stream '", natural,
+                                    "', not '", entry.stream(), "'"));
+      }
+      out.stream = std::move(natural);
+      out.expected = ToExpected(entry.expected_revision());
+      hash.UpdateField(out.stream);
+      hash.UpdateField(ExpectedKey(out.expected));
+      hash.UpdateField(out.payload);
+    }
+    append.request_id = request->request_id();
+    if (!append.request_id.empty()) append.body_hash = hash.Finish();
+    append.deadline = Deadline(context);
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    Done(Rpc::kBatchAppend, start, reactor, status);
+    return reactor;
+  }
+
+  std::vector<std::string> streams;
+  streams.reserve(append.events.size());
+  for (const storage::NewEvent& e : append.events) streams.push_back(e.stream);
+  (*log)->AppendAsync(
+      std::move(append),
+      [this, start, reactor, context, response, streams = std::move(streams)](
+          absl::StatusOr<storage::AppendResult> result) mutable {
+        if (!result.ok()) {
+          if (absl::optional<storage::Revision> actual =
+                  storage::AbortedRevision(result.status())) {
+            context->AddTrailingMetadata(kCurrentRevisionMetadata,
+                                         absl::StrCat(*actual));
+          }
+          Done(Rpc::kBatchAppend, start, reactor, result.status());
+          return;
+        }
+        response->set_first_position(result->first_position);
+        response->set_last_position(result->last_position);
+        response->mutable_revisions()->Add(result->revisions.begin(),
+                                           result->revisions.end());
+        for (std::string& s : streams) response->add_streams(std::move(s));
+        ToProtoTimestamp(result->recorded_at, response->mutable_recorded_at());
+        response->set_already_appended(result->already_appended);
+        Done(Rpc::kBatchAppend, start, reactor, absl::OkStatus());
+      });
+  return reactor;
+}
+
+}  // namespace nenep::services

@@ -1,0 +1,77 @@
+// File: services/eventlog/event_log_service.h
+//
+// nenep.v1.EventLog over the gRPC callback API. The service only translates:
+// it validates requests (services/common/validation.h), turns them into
+// storage::AppendRequest, hands them to the log and answers when the log
+// does. No handler blocks on a commit.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "nenep/v1/log.grpc.pb.h"
+#include "services/common/metrics.h"
+#include "services/common/store.h"
+#include "services/common/validation.h"
+#include "storage/log/event_log.h"
+
+namespace nenep::services {
+
+struct EventLogServiceOptions {
+  ValidationLimits limits;
+  // Largest page ReadAll and ReadStream return; bigger requests get this
+  // many. Default: 1,000.
+  size_t max_read_page = 1000;
+  // Asia/Ho_Chi_Minh: business dates are checked against today there.
+  absl::TimeZone zone;
+  // The clock for "today". Default: absl::Now.
+  std::function<absl::Time()> clock;
+};
+
+// Trailing metadata of an ABORTED append: the stream's actual revision.
+inline constexpr char kCurrentRevisionMetadata[] = "nenep-current-revision";
+
+class EventLogService final : public v1::EventLog::CallbackService {
+ public:
+  // `store` and `metrics` (nullable) must outlive the service.
+  EventLogService(const StoreHandle* store, EventLogServiceOptions options,
+                  Metrics* metrics);
+
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override;
+  grpc::ServerUnaryReactor* BatchAppend(
+      grpc::CallbackServerContext* context,
+      const v1::BatchAppendRequest* request,
+      v1::BatchAppendResponse* response) override;
+  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* context,
+                                    const v1::ReadAllRequest* request,
+                                    v1::ReadAllResponse* response) override;
+  grpc::ServerUnaryReactor* ReadStream(
+      grpc::CallbackServerContext* context,
+      const v1::ReadStreamRequest* request,
+      v1::ReadStreamResponse* response) override;
+  grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
+                                     const v1::GetEventRequest* request,
+                                     v1::RecordedEvent* response) override;
+
+ private:
+  // Validates one event and fills `out` (stream left to the caller).
+  absl::Status PrepareEvent(const v1::Event& event, const std::string& path,
+                            storage::EventLog* log, absl::CivilDay today,
+                            storage::NewEvent* out,
+                            std::string* natural_stream);
+  void Done(Rpc rpc, absl::Time start, grpc::ServerUnaryReactor* reactor,
+            const absl::Status& status);
+
+  const StoreHandle* store_;
+  EventLogServiceOptions options_;
+  Metrics* metrics_;
+};
+
+// The RecordedEvent for a stored record; kDataLoss if its payload does not
+// parse.
+absl::Status ToRecordedEvent(storage::Record&& record, v1::RecordedEvent* out);
+
+}  // namespace nenep::services

@@ -1,0 +1,191 @@
+// File: storage/log/event_log.h
+//
+// EventLog is the sequencer and the durable log of nenep: it assigns every
+// appended event a gap-free global position and a revision in its stream,
+// and makes it durable before saying so. It knows nothing of the domain: an
+// event is a stream name, a type name and opaque payload bytes.
+//
+// This interface is what a distributed log engine implements for
+// multi-machine deployments. The single-machine implementation is
+// OpenRocksDbEventLog() (rocksdb_event_log.h).
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log, OpenRocksDbEventLog(opts));
+//   log->AppendAsync(std::move(request), [](absl::StatusOr<AppendResult> r) {
+//     ... r is OK only once the events are on disk ...
+//   });
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace nenep::storage {
+
+// Global position: 1, 2, 3 ... without gaps. 0 means "before the first".
+using Position = uint64_t;
+// Revision in a stream: its n-th event has revision n. A stream that does not
+// exist is at revision 0.
+using Revision = uint64_t;
+
+// Longest accepted stream name and request id, in bytes.
+inline constexpr size_t kMaxStreamNameBytes = 256;
+inline constexpr size_t kMaxRequestIdBytes = 128;
+
+struct ExpectedRevision {
+  enum class Kind { kAny, kNoStream, kExact, kStreamExists };
+  Kind kind = Kind::kAny;
+  Revision revision = 0;  // for kExact
+
+  static ExpectedRevision Any() { return {}; }
+  static ExpectedRevision NoStream() { return {Kind::kNoStream, 0}; }
+  static ExpectedRevision Exact(Revision r) { return {Kind::kExact, r}; }
+  static ExpectedRevision StreamExists() { return {Kind::kStreamExists, 0}; }
+};
+
+// One event to append.
+struct NewEvent {
+  // Non-empty, at most kMaxStreamNameBytes, no NUL byte.
+  std::string stream;
+  // Checked against the stream's revision just before this event is placed
+  // (after any earlier events of the same request).
+  ExpectedRevision expected;
+  std::string type;     // payload type name, e.g. "SessionHeld"
+  std::string payload;  // opaque bytes
+};
+
+struct AppendRequest {
+  // Optional. A request id is remembered forever: appending the same id with
+  // the same body_hash again returns the first result (already_appended);
+  // with another body_hash it fails with kAlreadyExists.
+  std::string request_id;
+  std::string body_hash;  // required when request_id is set
+  std::string principal;  // who appends; stored with every event
+  std::vector<NewEvent> events;  // at least one
+  // A request still queued at its deadline is dropped unwritten with
+  // kDeadlineExceeded.
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+struct AppendResult {
+  // The events got positions first_position..last_position, in order.
+  Position first_position = 0;
+  Position last_position = 0;
+  std::vector<Revision> revisions;  // one per event
+  absl::Time recorded_at;
+  bool already_appended = false;
+};
+
+// An event as stored.
+struct Record {
+  Position position = 0;
+  std::string stream;
+  Revision revision = 0;
+  absl::Time recorded_at;
+  std::string type;
+  std::string payload;
+  std::string request_id;
+  std::string principal;
+};
+
+enum class Direction { kForward, kBackward };
+
+struct BackupInfo {
+  uint32_t backup_id = 0;
+  // Every event up to this position (all acknowledged before the backup
+  // began) is in the backup; later ones may be too.
+  Position head_position = 0;
+  uint64_t size_bytes = 0;
+  absl::Time created_at;
+};
+
+struct LogStats {
+  Position head = 0;
+  absl::Time last_recorded_at;  // of the head event; InfinitePast if empty
+  uint64_t disk_bytes = 0;
+  uint64_t appends_committed = 0;  // requests committed since open
+};
+
+// Told about every commit, on the committer thread, after the write is
+// durable and before any caller is answered. Must be fast and must not call
+// back into the log's append path.
+class CommitListener {
+ public:
+  virtual ~CommitListener() = default;
+  // A group of `requests` requests holding events first..last was committed;
+  // `commit_latency` is the time of the durable write.
+  virtual void OnCommit(Position first, Position last, size_t requests,
+                        absl::Duration commit_latency) = 0;
+  // A group write failed; nothing of it is visible.
+  virtual void OnCommitFailed(const absl::Status& status) {}
+};
+
+class EventLog {
+ public:
+  using AppendCallback =
+      absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
+
+  virtual ~EventLog() = default;
+
+  // Queues `request` for the committer and returns at once. `done` runs
+  // exactly once, on the committer thread (or the caller's, for a request
+  // refused before queueing), after the events are durable or with why not:
+  //   kAborted           an expectation failed; the message names the stream
+  //                      and its actual revision, which is also in
+  //                      AbortedRevision(status).
+  //   kAlreadyExists     request_id was used with another body.
+  //   kDeadlineExceeded  still queued at the deadline; nothing written.
+  //   kUnavailable       the log is closing, or the write failed; nothing of
+  //                      the request is visible.
+  //   kInvalidArgument   an empty request or a malformed stream name.
+  // A failed request writes nothing; requests are independent of each other.
+  // Thread-safe; concurrent requests are group-committed.
+  virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
+
+  // Blocking form of AppendAsync.
+  absl::StatusOr<AppendResult> Append(AppendRequest request);
+
+  // Up to `limit` committed records starting at `from` and moving in
+  // `direction`. Forward from 0 starts at 1; backward from 0 or from past the
+  // head starts at the head. Thread-safe.
+  virtual absl::StatusOr<std::vector<Record>> ReadAll(Position from,
+                                                      Direction direction,
+                                                      size_t limit) const = 0;
+
+  // Up to `limit` records of `stream` starting at revision `from`. Forward
+  // from 0 starts at 1; backward from 0 starts at the last. An unknown stream
+  // gives an empty result.
+  virtual absl::StatusOr<std::vector<Record>> ReadStream(
+      absl::string_view stream, Revision from, Direction direction,
+      size_t limit) const = 0;
+
+  // The record at `position`; kNotFound if none is committed there.
+  virtual absl::StatusOr<Record> Get(Position position) const = 0;
+
+  // The committed revision of `stream` (0 if it does not exist).
+  virtual absl::StatusOr<Revision> StreamRevision(
+      absl::string_view stream) const = 0;
+
+  // The last committed position (0 if the log is empty).
+  virtual Position Head() const = 0;
+
+  virtual LogStats Stats() const = 0;
+
+  // Takes a consistent online backup into `directory` (see BackupInfo).
+  virtual absl::StatusOr<BackupInfo> CreateBackup(
+      const std::string& directory) = 0;
+
+  // Stops accepting appends, commits what is queued, answers every caller,
+  // then closes the store. Idempotent; later appends get kUnavailable.
+  virtual absl::Status Close() = 0;
+};
+
+// The actual revision carried by a kAborted status from AppendAsync, if any.
+absl::optional<Revision> AbortedRevision(const absl::Status& status);
+
+}  // namespace nenep::storage
