@@ -21,6 +21,7 @@
 #include "nenep/v1/log.grpc.pb.h"
 #include "services/common/calendar.h"
 #include "services/common/proto_time.h"
+#include "services/common/validation.h"
 #include "storage/common/sha256.h"
 #include "storage/log/rocksdb_event_log.h"
 
@@ -361,9 +362,14 @@ int Append(const Context& ctx, const std::string& path,
           ? absl::StrCat("cli-append-", HexEncode(content.Finish()).substr(0, 32))
           : options.request_id;
 
-  bool one_stream = true;
+  // One stream (explicit, or the events' own): Append; else BatchAppend.
+  auto stream_of = [](const v1::BatchEntry& e) {
+    return e.stream().empty() ? services::NaturalStream(e.event()) : e.stream();
+  };
+  const std::string first_stream = stream_of(entries[0]);
+  bool one_stream = !first_stream.empty() || !options.stream.empty();
   for (const v1::BatchEntry& e : entries) {
-    if (e.stream() != entries[0].stream() || e.has_expected_revision()) {
+    if (stream_of(e) != first_stream || e.has_expected_revision()) {
       one_stream = false;
     }
   }
@@ -373,8 +379,7 @@ int Append(const Context& ctx, const std::string& path,
   if (one_stream) {
     v1::AppendRequest request;
     request.set_request_id(request_id);
-    request.set_stream(options.stream.empty() ? entries[0].stream()
-                                              : options.stream);
+    request.set_stream(options.stream);
     *request.mutable_expected_revision() = expected;
     for (v1::BatchEntry& e : entries) {
       *request.add_events() = std::move(*e.mutable_event());

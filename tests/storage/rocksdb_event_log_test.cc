@@ -1,0 +1,515 @@
+#include "storage/log/rocksdb_event_log.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "storage/common/coding.h"
+#include "storage/log/log_format.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace nenep::storage {
+namespace {
+
+using ::nenep::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+NewEvent Ev(const std::string& stream, const std::string& payload,
+            ExpectedRevision expected = ExpectedRevision::Any()) {
+  NewEvent e;
+  e.stream = stream;
+  e.type = "Test";
+  e.payload = payload;
+  e.expected = expected;
+  return e;
+}
+
+AppendRequest Req(std::vector<NewEvent> events, const std::string& id = "",
+                  const std::string& hash = "") {
+  AppendRequest r;
+  r.events = std::move(events);
+  r.request_id = id;
+  r.body_hash = hash.empty() && !id.empty() ? "hash-" + id : hash;
+  return r;
+}
+
+class CountingListener : public CommitListener {
+ public:
+  void OnCommit(Position first, Position last, size_t requests,
+                absl::Duration) override {
+    absl::MutexLock lock(&mu_);
+    ++groups_;
+    requests_ += requests;
+    if (block_ != nullptr) block_->WaitForNotification();
+  }
+  int groups() {
+    absl::MutexLock lock(&mu_);
+    return groups_;
+  }
+  absl::Notification* block_ = nullptr;
+
+ private:
+  absl::Mutex mu_;
+  int groups_ = 0;
+  size_t requests_ = 0;
+};
+
+class RocksDbEventLogTest : public ::testing::Test {
+ protected:
+  void Open() {
+    LogOptions options;
+    options.data_dir = dir_.Sub("db");
+    options.listener = &listener_;
+    if (clock_) options.clock = clock_;
+    absl::StatusOr<std::unique_ptr<EventLog>> log =
+        OpenRocksDbEventLog(std::move(options));
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+  void Reopen() {
+    ASSERT_TRUE(log_->Close().ok());
+    log_.reset();
+    Open();
+  }
+  void SetUp() override { Open(); }
+
+  std::vector<Record> All() {
+    absl::StatusOr<std::vector<Record>> r =
+        log_->ReadAll(0, Direction::kForward, 1 << 30);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : std::vector<Record>{};
+  }
+
+  ::nenep::testing::TempDir dir_;
+  CountingListener listener_;
+  std::function<absl::Time()> clock_;
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_F(RocksDbEventLogTest, EmptyLogHasHeadZeroAndNothingToRead) {
+  EXPECT_EQ(log_->Head(), 0u);
+  EXPECT_THAT(log_->Get(1).status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(All().empty());
+  EXPECT_EQ(*log_->StreamRevision("unit-x"), 0u);
+}
+
+TEST_F(RocksDbEventLogTest, AppendAssignsGapFreePositionsAndStreamRevisions) {
+  absl::StatusOr<AppendResult> a =
+      log_->Append(Req({Ev("s-a", "1"), Ev("s-a", "2")}));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->first_position, 1u);
+  EXPECT_EQ(a->last_position, 2u);
+  EXPECT_THAT(a->revisions, ElementsAre(1, 2));
+  EXPECT_FALSE(a->already_appended);
+
+  absl::StatusOr<AppendResult> b =
+      log_->Append(Req({Ev("s-b", "3"), Ev("s-a", "4")}));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->first_position, 3u);
+  EXPECT_THAT(b->revisions, ElementsAre(1, 3));
+  EXPECT_EQ(log_->Head(), 4u);
+
+  std::vector<Record> all = All();
+  ASSERT_EQ(all.size(), 4u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].position, i + 1);
+    EXPECT_EQ(all[i].payload, absl::StrCat(i + 1));
+    EXPECT_EQ(all[i].type, "Test");
+    if (i > 0) EXPECT_GE(all[i].recorded_at, all[i - 1].recorded_at);
+  }
+  EXPECT_EQ(*log_->StreamRevision("s-a"), 3u);
+  EXPECT_EQ(*log_->StreamRevision("s-b"), 1u);
+}
+
+TEST_F(RocksDbEventLogTest, WrongExpectationIsAbortedWithActualRevision) {
+  ASSERT_TRUE(log_->Append(Req({Ev("s", "1"), Ev("s", "2")})).ok());
+
+  absl::Status s =
+      log_->Append(Req({Ev("s", "x", ExpectedRevision::NoStream())})).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted,
+                          HasSubstr("stream is at revision 2")));
+  EXPECT_EQ(AbortedRevision(s), 2u);
+
+  s = log_->Append(Req({Ev("s", "x", ExpectedRevision::Exact(1))})).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(AbortedRevision(s), 2u);
+
+  s = log_->Append(Req({Ev("new", "x", ExpectedRevision::StreamExists())}))
+          .status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted,
+                          HasSubstr("does not exist")));
+  EXPECT_EQ(AbortedRevision(s), 0u);
+
+  EXPECT_TRUE(
+      log_->Append(Req({Ev("s", "3", ExpectedRevision::Exact(2))})).ok());
+  EXPECT_TRUE(
+      log_->Append(Req({Ev("new", "1", ExpectedRevision::NoStream())})).ok());
+  EXPECT_TRUE(
+      log_->Append(Req({Ev("new", "2", ExpectedRevision::StreamExists())}))
+          .ok());
+  EXPECT_EQ(log_->Head(), 5u);
+}
+
+TEST_F(RocksDbEventLogTest, FailedExpectationLaterInARequestWritesNothing) {
+  ASSERT_TRUE(log_->Append(Req({Ev("a", "1")})).ok());
+  absl::Status s = log_->Append(Req({Ev("b", "x"), Ev("c", "y"),
+                                     Ev("a", "z", ExpectedRevision::Exact(7))}))
+                       .status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(log_->Head(), 1u);
+  EXPECT_EQ(*log_->StreamRevision("b"), 0u);
+  EXPECT_EQ(All().size(), 1u);
+  // The positions the failed request would have taken are not skipped.
+  absl::StatusOr<AppendResult> next = log_->Append(Req({Ev("b", "ok")}));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_position, 2u);
+}
+
+TEST_F(RocksDbEventLogTest, ExpectationsWithinOneRequestSeeEarlierEvents) {
+  absl::StatusOr<AppendResult> r =
+      log_->Append(Req({Ev("s", "1", ExpectedRevision::NoStream()),
+                        Ev("s", "2", ExpectedRevision::Exact(1)),
+                        Ev("s", "3", ExpectedRevision::Exact(2))}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->revisions, ElementsAre(1, 2, 3));
+}
+
+TEST_F(RocksDbEventLogTest, RequestIdIsIdempotentAcrossRestarts) {
+  absl::StatusOr<AppendResult> first =
+      log_->Append(Req({Ev("s", "1"), Ev("s", "2")}, "req-1"));
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<AppendResult> again =
+      log_->Append(Req({Ev("s", "1"), Ev("s", "2")}, "req-1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->already_appended);
+  EXPECT_EQ(again->first_position, first->first_position);
+  EXPECT_EQ(again->last_position, first->last_position);
+  EXPECT_EQ(again->revisions, first->revisions);
+  EXPECT_EQ(again->recorded_at, first->recorded_at);
+  EXPECT_EQ(log_->Head(), 2u);
+
+  Reopen();
+  again = log_->Append(Req({Ev("s", "1"), Ev("s", "2")}, "req-1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->already_appended);
+  EXPECT_EQ(again->first_position, 1u);
+
+  absl::Status other =
+      log_->Append(Req({Ev("s", "other")}, "req-1", "another-hash")).status();
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kAlreadyExists,
+                              HasSubstr("different request")));
+  EXPECT_EQ(log_->Head(), 2u);
+}
+
+TEST_F(RocksDbEventLogTest, ConcurrentRepeatsOfOneRequestIdWriteOnce) {
+  constexpr int kThreads = 16;
+  std::vector<absl::StatusOr<AppendResult>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = log_->Append(Req({Ev("s", "once")}, "same-id"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int fresh = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->first_position, 1u);
+    if (!r->already_appended) ++fresh;
+  }
+  EXPECT_EQ(fresh, 1);
+  EXPECT_EQ(log_->Head(), 1u);
+}
+
+TEST_F(RocksDbEventLogTest, ConcurrentAppendsAreGroupCommittedWithoutGaps) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 300;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string stream = absl::StrCat("s-", t % 4);
+        if (!log_->Append(Req({Ev(stream, absl::StrCat(t, ":", i))})).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(log_->Head(), uint64_t{kThreads * kPerThread});
+  // Fewer durable writes than requests: concurrent appends shared syncs.
+  EXPECT_LT(listener_.groups(), kThreads * kPerThread);
+
+  std::vector<Record> all = All();
+  ASSERT_EQ(all.size(), size_t{kThreads * kPerThread});
+  std::map<std::string, Revision> last;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].position, i + 1);
+    EXPECT_EQ(all[i].revision, last[all[i].stream] + 1);
+    last[all[i].stream] = all[i].revision;
+    if (i > 0) {
+      EXPECT_GE(all[i].recorded_at, all[i - 1].recorded_at);
+    }
+  }
+  // Each thread's own appends keep their order.
+  std::map<int, int> next_of_thread;
+  for (const Record& r : all) {
+    int t = 0, i = 0;
+    ASSERT_EQ(sscanf(r.payload.c_str(), "%d:%d", &t, &i), 2);
+    EXPECT_EQ(i, next_of_thread[t]++);
+  }
+}
+
+TEST_F(RocksDbEventLogTest, ReadAllPagesForwardAndBackward) {
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
+  }
+  auto positions = [](const absl::StatusOr<std::vector<Record>>& r) {
+    std::vector<Position> p;
+    for (const Record& rec : *r) p.push_back(rec.position);
+    return p;
+  };
+  EXPECT_THAT(positions(log_->ReadAll(0, Direction::kForward, 3)),
+              ElementsAre(1, 2, 3));
+  EXPECT_THAT(positions(log_->ReadAll(9, Direction::kForward, 3)),
+              ElementsAre(9, 10));
+  EXPECT_TRUE(log_->ReadAll(11, Direction::kForward, 3)->empty());
+  EXPECT_THAT(positions(log_->ReadAll(0, Direction::kBackward, 3)),
+              ElementsAre(10, 9, 8));
+  EXPECT_THAT(positions(log_->ReadAll(2, Direction::kBackward, 3)),
+              ElementsAre(2, 1));
+  EXPECT_THAT(positions(log_->ReadAll(99, Direction::kBackward, 2)),
+              ElementsAre(10, 9));
+}
+
+TEST_F(RocksDbEventLogTest, ReadStreamByRevision) {
+  for (int i = 1; i <= 6; ++i) {
+    ASSERT_TRUE(log_->Append(Req({Ev(i % 2 ? "odd" : "even",
+                                     absl::StrCat(i))}))
+                    .ok());
+  }
+  // A stream whose name is a prefix of another's is not mixed with it.
+  ASSERT_TRUE(log_->Append(Req({Ev("odd-longer", "7")})).ok());
+  absl::StatusOr<std::vector<Record>> odd =
+      log_->ReadStream("odd", 0, Direction::kForward, 10);
+  ASSERT_TRUE(odd.ok());
+  ASSERT_EQ(odd->size(), 3u);
+  EXPECT_EQ((*odd)[0].payload, "1");
+  EXPECT_EQ((*odd)[2].payload, "5");
+  EXPECT_EQ((*odd)[2].revision, 3u);
+
+  absl::StatusOr<std::vector<Record>> back =
+      log_->ReadStream("odd", 0, Direction::kBackward, 2);
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].revision, 3u);
+  EXPECT_EQ((*back)[1].revision, 2u);
+
+  EXPECT_EQ(log_->ReadStream("even", 2, Direction::kForward, 10)->size(), 2u);
+  EXPECT_TRUE(log_->ReadStream("none", 0, Direction::kForward, 10)->empty());
+}
+
+TEST_F(RocksDbEventLogTest, ReopenContinuesPositionsAndRevisions) {
+  ASSERT_TRUE(log_->Append(Req({Ev("s", "1"), Ev("t", "2")})).ok());
+  Reopen();
+  EXPECT_EQ(log_->Head(), 2u);
+  absl::StatusOr<AppendResult> r =
+      log_->Append(Req({Ev("s", "3", ExpectedRevision::Exact(1))}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->first_position, 3u);
+  EXPECT_THAT(r->revisions, ElementsAre(2));
+}
+
+TEST_F(RocksDbEventLogTest, SecondOpenOfTheSameStoreFailsClearly) {
+  LogOptions options;
+  options.data_dir = dir_.Sub("db");
+  absl::StatusOr<std::unique_ptr<EventLog>> second =
+      OpenRocksDbEventLog(std::move(options));
+  EXPECT_THAT(second.status(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("in use")));
+}
+
+TEST_F(RocksDbEventLogTest, AppendAfterCloseIsUnavailable) {
+  ASSERT_TRUE(log_->Close().ok());
+  EXPECT_THAT(log_->Append(Req({Ev("s", "1")})).status(),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(RocksDbEventLogTest, CloseCommitsAndAnswersWhatIsQueued) {
+  absl::Notification block;
+  listener_.block_ = &block;
+  // The first append's commit blocks in the listener; the next ones queue.
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 20; ++i) {
+    log_->AppendAsync(Req({Ev("s", absl::StrCat(i))}),
+                      [&](absl::StatusOr<AppendResult> r) {
+                        if (r.ok()) ++ok;
+                      });
+  }
+  std::thread closer([&] { EXPECT_TRUE(log_->Close().ok()); });
+  absl::SleepFor(absl::Milliseconds(50));
+  block.Notify();
+  closer.join();
+  listener_.block_ = nullptr;
+  EXPECT_EQ(ok.load(), 20);
+  Open();
+  EXPECT_EQ(log_->Head(), 20u);
+}
+
+TEST_F(RocksDbEventLogTest, FullQueueIsRefusedWithoutWriting) {
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  LogOptions options;
+  options.data_dir = dir_.Sub("db");
+  options.listener = &listener_;
+  options.max_queued_bytes = 1;
+  log_ = *OpenRocksDbEventLog(std::move(options));
+  absl::Notification block;
+  listener_.block_ = &block;
+  absl::Notification first_done;
+  log_->AppendAsync(Req({Ev("s", "1")}),
+                    [&](absl::StatusOr<AppendResult>) { first_done.Notify(); });
+  absl::SleepFor(absl::Milliseconds(20));  // the committer now blocks
+  std::atomic<int> accepted{0};
+  log_->AppendAsync(Req({Ev("s", "2")}), [&](absl::StatusOr<AppendResult> r) {
+    EXPECT_TRUE(r.ok());
+    ++accepted;
+  });
+  absl::Status refused;
+  log_->AppendAsync(Req({Ev("s", "3")}),
+                    [&](absl::StatusOr<AppendResult> r) { refused = r.status(); });
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
+                                HasSubstr("queue is full")));
+  block.Notify();
+  first_done.WaitForNotification();
+  ASSERT_TRUE(log_->Close().ok());
+  listener_.block_ = nullptr;
+  EXPECT_EQ(accepted.load(), 1);
+  Open();
+  EXPECT_EQ(log_->Head(), 2u);
+}
+
+TEST_F(RocksDbEventLogTest, ExpiredDeadlineInTheQueueWritesNothing) {
+  AppendRequest r = Req({Ev("s", "late")});
+  r.deadline = absl::Now() - absl::Seconds(1);
+  EXPECT_THAT(log_->Append(std::move(r)).status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(log_->Head(), 0u);
+}
+
+TEST_F(RocksDbEventLogTest, MalformedStreamNamesAreRefused) {
+  EXPECT_THAT(log_->Append(Req({Ev("", "x")})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(log_->Append(Req({Ev(std::string("a\0b", 3), "x")})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(log_->Append(Req({})).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(RocksDbEventLogTest, RecordedAtNeverGoesBackwards) {
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  clock_ = [&now] { return now; };
+  Reopen();
+  ASSERT_TRUE(log_->Append(Req({Ev("s", "1")})).ok());
+  now -= absl::Hours(1);  // the wall clock jumps back
+  ASSERT_TRUE(log_->Append(Req({Ev("s", "2")})).ok());
+  std::vector<Record> all = All();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].recorded_at, absl::FromUnixSeconds(1700000000));
+  EXPECT_GE(all[1].recorded_at, all[0].recorded_at);
+}
+
+TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
+  }
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  {
+    // Delete position 3 behind the log's back.
+    rocksdb::DBOptions db_options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : {"default", kLogCf, kStreamsCf, kStreamHeadsCf,
+                             kRequestsCf}) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(db_options, dir_.Sub("db"), cfs, &handles, &db).ok());
+    ASSERT_TRUE(
+        db->Delete(rocksdb::WriteOptions(), handles[1], LogKey(3)).ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    delete db;
+  }
+  Open();
+  EXPECT_THAT(log_->ReadAll(0, Direction::kForward, 10).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("position 3")));
+  EXPECT_THAT(log_->ReadAll(0, Direction::kBackward, 10).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("position 3")));
+  EXPECT_THAT(log_->Get(3).status(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(log_->ReadStream("s", 0, Direction::kForward, 10).status(),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(RocksDbEventLogTest, BackupRestoresEveryAcknowledgedEvent) {
+  for (int i = 1; i <= 50; ++i) {
+    ASSERT_TRUE(log_->Append(Req({Ev(absl::StrCat("s", i % 7), "x")},
+                                 absl::StrCat("r", i)))
+                    .ok());
+  }
+  absl::StatusOr<BackupInfo> info = log_->CreateBackup(dir_.Sub("backup"));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->head_position, 50u);
+  ASSERT_TRUE(log_->Append(Req({Ev("after", "x")})).ok());
+
+  absl::StatusOr<Position> head =
+      RestoreBackup(dir_.Sub("backup"), dir_.Sub("restored"), 0);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(*head, 50u);
+  EXPECT_THAT(RestoreBackup(dir_.Sub("backup"), dir_.Sub("restored"), 0)
+                  .status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not empty")));
+
+  LogOptions options;
+  options.data_dir = dir_.Sub("restored");
+  std::unique_ptr<EventLog> restored = *OpenRocksDbEventLog(std::move(options));
+  EXPECT_EQ(restored->Head(), 50u);
+  EXPECT_EQ(*restored->StreamRevision("s1"), 8u);
+  // Request ids survive the restore too.
+  absl::StatusOr<AppendResult> again =
+      restored->Append(Req({Ev("s1", "x")}, "r1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->already_appended);
+}
+
+TEST(LogFormatTest, KeysSortNumerically) {
+  EXPECT_LT(LogKey(255), LogKey(256));
+  EXPECT_LT(LogKey(1), LogKey(uint64_t{1} << 40));
+  uint64_t p = 0;
+  ASSERT_TRUE(ParseLogKey(LogKey(123456789), &p));
+  EXPECT_EQ(p, 123456789u);
+  EXPECT_FALSE(ParseLogKey("short", &p));
+  EXPECT_LT(StreamIndexKey("a", 2), StreamIndexKey("a", 10));
+  EXPECT_LT(StreamIndexKey("a", uint64_t{1} << 60), StreamIndexKey("a-b", 1));
+  uint64_t rev = 0;
+  EXPECT_TRUE(ParseStreamIndexKey(StreamIndexKey("a", 7), "a", &rev));
+  EXPECT_EQ(rev, 7u);
+  EXPECT_FALSE(ParseStreamIndexKey(StreamIndexKey("a-b", 7), "a", &rev));
+  EXPECT_EQ(DecodeFixed64BE(EncodeFixed64BE(0x0102030405060708)),
+            0x0102030405060708u);
+}
+
+}  // namespace
+}  // namespace nenep::storage

@@ -1,0 +1,65 @@
+#include "tests/testing/test_server.h"
+
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace nenep::testing {
+
+TestServer::TestServer(services::ServerOptions options)
+    : options_(std::move(options)) {
+  options_.data_dir = dir_.Sub("data");
+  options_.listen = "127.0.0.1:0";
+  Start();
+}
+
+TestServer::~TestServer() { Stop(); }
+
+void TestServer::Start() {
+  absl::StatusOr<std::unique_ptr<services::Server>> server =
+      services::Server::Start(options_);
+  if (!server.ok()) {
+    throw std::runtime_error(server.status().ToString());
+  }
+  server_ = *std::move(server);
+  if (absl::Status s = server_->WaitUntilServing(); !s.ok()) {
+    throw std::runtime_error(s.ToString());
+  }
+  channel_ = NewChannel();
+  log_ = v1::EventLog::NewStub(channel_);
+  admin_ = v1::Admin::NewStub(channel_);
+  health_ = grpc::health::v1::Health::NewStub(channel_);
+}
+
+void TestServer::Stop() {
+  if (server_ == nullptr) return;
+  log_.reset();
+  admin_.reset();
+  health_.reset();
+  channel_.reset();
+  server_->Shutdown(absl::Seconds(10)).IgnoreError();
+  server_.reset();
+}
+
+void TestServer::Restart() {
+  Stop();
+  Start();
+}
+
+std::string TestServer::address() const {
+  return absl::StrCat("127.0.0.1:", server_->port());
+}
+
+std::shared_ptr<grpc::Channel> TestServer::NewChannel() const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(256 << 20);
+  args.SetMaxSendMessageSize(256 << 20);
+  // A separate connection per channel.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+}  // namespace nenep::testing

@@ -1,0 +1,50 @@
+// The real nenepd assembly (services::Server) in the test process, on
+// 127.0.0.1:0 with a temporary RocksDB directory, reached over a real gRPC
+// channel.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "nenep/v1/admin.grpc.pb.h"
+#include "nenep/v1/log.grpc.pb.h"
+#include "services/server/server.h"
+#include "tests/testing/temp_dir.h"
+
+namespace nenep::testing {
+
+class TestServer {
+ public:
+  // Starts a server on a fresh data directory and waits until it serves.
+  // `options.data_dir` and `options.listen` are overridden.
+  explicit TestServer(services::ServerOptions options = {});
+  ~TestServer();
+
+  // Stops the server (as SIGTERM would) and starts a new one on the same
+  // directory.
+  void Restart();
+  void Stop();
+
+  const std::string& data_dir() const { return dir_.path(); }
+  std::string address() const;
+  std::shared_ptr<grpc::Channel> NewChannel() const;
+  v1::EventLog::Stub* log() { return log_.get(); }
+  v1::Admin::Stub* admin() { return admin_.get(); }
+  grpc::health::v1::Health::Stub* health() { return health_.get(); }
+  services::Server* server() { return server_.get(); }
+
+ private:
+  void Start();
+
+  TempDir dir_;
+  services::ServerOptions options_;
+  std::unique_ptr<services::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EventLog::Stub> log_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+}  // namespace nenep::testing
