@@ -23,16 +23,15 @@ absl::StatusOr<absl::CivilDay> ToCivilDay(const v1::Date& date,
                                           const std::string& field) {
   if (date.year() < 1900 || date.year() > 2199) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": year ", date.year(),
-                     " is outside 1900..2199"));
+        absl::StrCat(field, ": year ", date.year(), " is outside 1900..2199"));
   }
   absl::CivilDay day(date.year(), date.month(), date.day());
   if (date.month() < 1 || date.month() > 12 || date.day() < 1 ||
       day.year() != date.year() || day.month() != date.month() ||
       day.day() != date.day()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: %04d-%02d-%02d is not a calendar date", field, date.year(),
-        date.month(), date.day()));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %04d-%02d-%02d is not a calendar date", field,
+                        date.year(), date.month(), date.day()));
   }
   return day;
 }

@@ -5,17 +5,27 @@
 namespace nenep::services {
 namespace {
 
-const char* const kCodeNames[] = {
-    "OK",           "CANCELLED",          "UNKNOWN",
-    "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION", "ABORTED",     "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",
-    "DATA_LOSS",    "UNAUTHENTICATED"};
+const char* const kCodeNames[] = {"OK",
+                                  "CANCELLED",
+                                  "UNKNOWN",
+                                  "INVALID_ARGUMENT",
+                                  "DEADLINE_EXCEEDED",
+                                  "NOT_FOUND",
+                                  "ALREADY_EXISTS",
+                                  "PERMISSION_DENIED",
+                                  "RESOURCE_EXHAUSTED",
+                                  "FAILED_PRECONDITION",
+                                  "ABORTED",
+                                  "OUT_OF_RANGE",
+                                  "UNIMPLEMENTED",
+                                  "INTERNAL",
+                                  "UNAVAILABLE",
+                                  "DATA_LOSS",
+                                  "UNAUTHENTICATED"};
 
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 }  // namespace
@@ -52,8 +62,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Time from receiving an RPC to answering it")
                       .Register(*registry_);
   for (int i = 0; i < kRpcs; ++i) {
-    rpc_latency_[i] = &latency.Add({{"rpc", RpcName(static_cast<Rpc>(i))}},
-                                   LatencyBuckets());
+    rpc_latency_[i] =
+        &latency.Add({{"rpc", RpcName(static_cast<Rpc>(i))}}, LatencyBuckets());
   }
   events_appended_ = &prometheus::BuildCounter()
                           .Name("nenep_events_appended_total")
@@ -67,8 +77,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Add({});
   commit_failures_ = &prometheus::BuildCounter()
                           .Name("nenep_commit_failures_total")
-                          .Help("Group writes that failed; nothing of them "
-                                "was acknowledged")
+                          .Help(
+                              "Group writes that failed; nothing of them "
+                              "was acknowledged")
                           .Register(*registry_)
                           .Add({});
   commit_latency_ = &prometheus::BuildHistogram()

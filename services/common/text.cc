@@ -59,8 +59,7 @@ bool IsNfc(absl::string_view text) {
   if (nfc == nullptr) return false;
   UErrorCode status = U_ZERO_ERROR;
   bool ok = nfc->isNormalizedUTF8(
-      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())),
-      status);
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), status);
   return ok && U_SUCCESS(status);
 }
 

@@ -40,8 +40,7 @@ std::string Sub(const std::string& path, absl::string_view field, int index) {
 
 bool IsIdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
-         c == '-';
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
 }
 
 // Control characters other than tab and line breaks have no place in text.
@@ -57,9 +56,9 @@ bool HasControlChar(absl::string_view text) {
 absl::Status CheckText(absl::string_view text, const std::string& path,
                        const ValidationLimits& limits, bool* needs_nfc) {
   if (text.size() > limits.max_text_bytes) {
-    return Invalid(path, absl::StrCat("text of ", text.size(),
-                                      " bytes; at most ",
-                                      limits.max_text_bytes, " allowed"));
+    return Invalid(path,
+                   absl::StrCat("text of ", text.size(), " bytes; at most ",
+                                limits.max_text_bytes, " allowed"));
   }
   if (HasControlChar(text)) {
     return Invalid(path, "contains a control character");
@@ -95,10 +94,9 @@ absl::Status CheckGeneric(const Message& msg, std::string* path,
   const google::protobuf::UnknownFieldSet& unknown =
       refl->GetUnknownFields(msg);
   if (!unknown.empty()) {
-    return Invalid(*path,
-                   absl::StrCat("unknown field number ",
-                                unknown.field(0).number(),
-                                "; is the client newer than this server?"));
+    return Invalid(
+        *path, absl::StrCat("unknown field number ", unknown.field(0).number(),
+                            "; is the client newer than this server?"));
   }
   if (msg.GetDescriptor() == v1::Date::descriptor()) {
     return ToCivilDay(static_cast<const v1::Date&>(msg), *path).status();
@@ -132,9 +130,9 @@ absl::Status CheckGeneric(const Message& msg, std::string* path,
                                 : refl->GetEnumValue(msg, f);
           if (f->enum_type()->FindValueByNumber(value) == nullptr) {
             PathScope scope(path, f->name(), f->is_repeated() ? i : -1);
-            status = Invalid(*path, absl::StrCat("unknown ",
-                                                 f->enum_type()->name(),
-                                                 " value ", value));
+            status =
+                Invalid(*path, absl::StrCat("unknown ", f->enum_type()->name(),
+                                            " value ", value));
           }
           break;
         }
@@ -237,9 +235,9 @@ absl::Status CheckRange(const v1::DateRange& range, const std::string& field,
   ASSIGN_OR_RETURN(absl::CivilDay end,
                    ToCivilDay(range.end(), Sub(field, "end")));
   if (end < start) {
-    return Invalid(field, absl::StrCat("end ", FormatDayIso(range.end()),
-                                       " is before start ",
-                                       FormatDayIso(range.start())));
+    return Invalid(
+        field, absl::StrCat("end ", FormatDayIso(range.end()),
+                            " is before start ", FormatDayIso(range.start())));
   }
   return absl::OkStatus();
 }
@@ -300,8 +298,9 @@ void PeriodBounds(const v1::PeriodRef& p, absl::CivilDay* first,
   *last = absl::CivilDay(m + months) - 1;
 }
 
-absl::Status CheckIdList(const google::protobuf::RepeatedPtrField<std::string>& ids,
-                         const std::string& path, absl::string_view field) {
+absl::Status CheckIdList(
+    const google::protobuf::RepeatedPtrField<std::string>& ids,
+    const std::string& path, absl::string_view field) {
   absl::flat_hash_set<absl::string_view> seen;
   for (int i = 0; i < ids.size(); ++i) {
     if (ids[i].empty()) return Invalid(Sub(path, field, i), "required");
@@ -369,7 +368,8 @@ absl::Status CheckUnitsMerged(const v1::UnitsMerged& e, const std::string& p) {
   }
   for (int i = 0; i < e.child_mappings_size(); ++i) {
     const std::string f = Sub(p, "child_mappings", i);
-    RETURN_IF_ERROR(RequireId(e.child_mappings(i).child_unit_id(), f, "child_unit_id"));
+    RETURN_IF_ERROR(
+        RequireId(e.child_mappings(i).child_unit_id(), f, "child_unit_id"));
     RETURN_IF_ERROR(
         RequireId(e.child_mappings(i).to_parent_id(), f, "to_parent_id"));
   }
@@ -387,8 +387,7 @@ absl::Status CheckUnitDissolved(const v1::UnitDissolved& e,
                                 const std::string& p) {
   RETURN_IF_ERROR(RequireId(e.unit_id(), p, "unit_id"));
   RETURN_IF_ERROR(RequireEnum(e.reason(), p, "reason"));
-  RETURN_IF_ERROR(
-      CheckIdList(e.successor_unit_ids(), p, "successor_unit_ids"));
+  RETURN_IF_ERROR(CheckIdList(e.successor_unit_ids(), p, "successor_unit_ids"));
   for (int i = 0; i < e.successor_unit_ids_size(); ++i) {
     if (e.successor_unit_ids(i) == e.unit_id()) {
       return Invalid(Sub(p, "successor_unit_ids", i),
@@ -429,8 +428,7 @@ absl::Status CheckPlanIssued(const v1::PlanIssued& e, const std::string& p,
   RETURN_IF_ERROR(RequireId(e.issuer_unit_id(), p, "issuer_unit_id"));
   RETURN_IF_ERROR(RequireEnum(e.kind(), p, "kind"));
   if (!e.has_document()) return Invalid(Sub(p, "document"), "required");
-  RETURN_IF_ERROR(
-      RequireText(e.document().number(), p, "document.number"));
+  RETURN_IF_ERROR(RequireText(e.document().number(), p, "document.number"));
   if (!e.document().has_date()) {
     return Invalid(Sub(p, "document.date"), "required");
   }
@@ -495,8 +493,9 @@ absl::Status CheckSessionHeld(const v1::SessionHeld& e, const std::string& p,
     // A session may be held a little before or after the period it counts
     // for, not months away from it.
     if (held < first - 7 || held > last + 15) {
-      return Invalid(f, "the held date (business_date) must lie between 7 "
-                        "days before and 15 days after the period");
+      return Invalid(f,
+                     "the held date (business_date) must lie between 7 "
+                     "days before and 15 days after the period");
     }
   }
   for (int i = 0; i < e.tags_size(); ++i) {
@@ -518,20 +517,17 @@ absl::Status CheckSessionHeld(const v1::SessionHeld& e, const std::string& p,
     if (a.convened() <= 0) {
       return Invalid(Sub(f, "convened"), "must be at least 1");
     }
-    if (a.present() < 0 || a.absent_excused() < 0 ||
-        a.absent_unexcused() < 0) {
+    if (a.present() < 0 || a.absent_excused() < 0 || a.absent_unexcused() < 0) {
       return Invalid(f, "counts cannot be negative");
     }
     if (static_cast<int64_t>(a.present()) + a.absent_excused() +
             a.absent_unexcused() !=
         a.convened()) {
-      return Invalid(f, absl::StrCat("present (", a.present(),
-                                     ") + absent_excused (",
-                                     a.absent_excused(),
-                                     ") + absent_unexcused (",
-                                     a.absent_unexcused(),
-                                     ") must equal convened (", a.convened(),
-                                     ")"));
+      return Invalid(
+          f, absl::StrCat("present (", a.present(), ") + absent_excused (",
+                          a.absent_excused(), ") + absent_unexcused (",
+                          a.absent_unexcused(), ") must equal convened (",
+                          a.convened(), ")"));
     }
   }
   if (e.duration_minutes() < 0 || e.duration_minutes() > 24 * 60) {
@@ -556,8 +552,7 @@ absl::Status CheckCommitmentRegistered(const v1::CommitmentRegistered& e,
     return Invalid(Sub(p, "items"), "at least one item required");
   }
   for (int i = 0; i < e.items_size(); ++i) {
-    RETURN_IF_ERROR(
-        RequireText(e.items(i).text(), Sub(p, "items", i), "text"));
+    RETURN_IF_ERROR(RequireText(e.items(i).text(), Sub(p, "items", i), "text"));
   }
   return absl::OkStatus();
 }
@@ -578,8 +573,7 @@ absl::Status CheckCommitmentEvaluated(const v1::CommitmentEvaluated& e,
 }
 
 bool IsIndividual(v1::RecipientType type) {
-  return type == v1::RECIPIENT_TYPE_MEMBER ||
-         type == v1::RECIPIENT_TYPE_PERSON;
+  return type == v1::RECIPIENT_TYPE_MEMBER || type == v1::RECIPIENT_TYPE_PERSON;
 }
 
 absl::Status CheckAwardGiven(const v1::AwardGiven& e, const std::string& p) {
@@ -649,8 +643,9 @@ absl::Status CheckCorrection(const v1::EventCorrected& e, const std::string& p,
   const std::string f = Sub(p, "replacement");
   if (r.payload_case() == v1::Event::kEventCorrected ||
       r.payload_case() == v1::Event::kEventRetracted) {
-    return Invalid(f, "a replacement cannot itself be a correction or a "
-                      "retraction; correct the chain's latest fact instead");
+    return Invalid(f,
+                   "a replacement cannot itself be a correction or a "
+                   "retraction; correct the chain's latest fact instead");
   }
   if (!r.has_business_date()) {
     return Invalid(Sub(f, "business_date"), "required");
@@ -711,8 +706,9 @@ absl::Status CheckPayload(const v1::Event& event, const std::string& path,
     case v1::Event::PAYLOAD_NOT_SET:
       break;
   }
-  return Invalid(path, "no event payload: set one of unit_created, "
-                       "session_held, plan_issued, ... (see events.proto)");
+  return Invalid(path,
+                 "no event payload: set one of unit_created, "
+                 "session_held, plan_issued, ... (see events.proto)");
 }
 
 }  // namespace
@@ -738,8 +734,7 @@ absl::Status ValidateStreamName(absl::string_view stream,
   }
   for (char c : stream) {
     if (c <= ' ' || c > '~') {
-      return Invalid(field,
-                     "a stream name is printable ASCII without spaces");
+      return Invalid(field, "a stream name is printable ASCII without spaces");
     }
   }
   return absl::OkStatus();
@@ -758,8 +753,7 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
 }
 
 absl::Status ValidateEvent(const v1::Event& event, const std::string& path,
-                           const ValidationLimits& limits,
-                           absl::CivilDay today,
+                           const ValidationLimits& limits, absl::CivilDay today,
                            std::unique_ptr<v1::Event>* normalized) {
   normalized->reset();
   const size_t bytes = event.ByteSizeLong();
@@ -781,9 +775,8 @@ absl::Status ValidateEvent(const v1::Event& event, const std::string& path,
   if (!checked->has_business_date()) {
     return Invalid(path, "business_date", "required");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay day,
-                   ToCivilDay(checked->business_date(),
-                              Sub(path, "business_date")));
+  ASSIGN_OR_RETURN(absl::CivilDay day, ToCivilDay(checked->business_date(),
+                                                  Sub(path, "business_date")));
   if (day > today + limits.max_future_days) {
     return Invalid(path, "business_date",
                    absl::StrCat(FormatDayIso(checked->business_date()),

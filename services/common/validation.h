@@ -41,8 +41,7 @@ struct ValidationLimits {
 // *normalized to a copy in NFC, which is what must be stored; otherwise
 // leaves it null.
 absl::Status ValidateEvent(const v1::Event& event, const std::string& path,
-                           const ValidationLimits& limits,
-                           absl::CivilDay today,
+                           const ValidationLimits& limits, absl::CivilDay today,
                            std::unique_ptr<v1::Event>* normalized);
 
 // Identifiers chosen by callers (unit_id, member_id, plan_id ...): 1 to 128

@@ -17,7 +17,6 @@
 namespace nenep::services {
 namespace {
 
-
 storage::ExpectedRevision ToExpected(const v1::ExpectedRevision& e) {
   switch (e.kind_case()) {
     case v1::ExpectedRevision::kNoStream:
@@ -69,12 +68,9 @@ void EventLogService::Done(Rpc rpc, absl::Time start,
   reactor->Finish(g);
 }
 
-absl::Status EventLogService::PrepareEvent(const v1::Event& event,
-                                           const std::string& path,
-                                           storage::EventLog* log,
-                                           absl::CivilDay today,
-                                           storage::NewEvent* out,
-                                           std::string* natural_stream) {
+absl::Status EventLogService::PrepareEvent(
+    const v1::Event& event, const std::string& path, storage::EventLog* log,
+    absl::CivilDay today, storage::NewEvent* out, std::string* natural_stream) {
   std::unique_ptr<v1::Event> normalized;
   RETURN_IF_ERROR(
       ValidateEvent(event, path, options_.limits, today, &normalized));
@@ -108,12 +104,14 @@ absl::Status EventLogService::PrepareEvent(const v1::Event& event,
       const v1::Event& fact = target_event.has_event_corrected()
                                   ? target_event.event_corrected().replacement()
                                   : target_event;
-      if (EventTypeName(fact) != EventTypeName(e.event_corrected().replacement())) {
-        return Invalid(absl::StrCat(path, ".event_corrected.replacement"),
-                       absl::StrCat("is a ",
-                                    EventTypeName(e.event_corrected().replacement()),
-                                    " but the event at position ", target,
-                                    " is a ", EventTypeName(fact)));
+      if (EventTypeName(fact) !=
+          EventTypeName(e.event_corrected().replacement())) {
+        return Invalid(
+            absl::StrCat(path, ".event_corrected.replacement"),
+            absl::StrCat("is a ",
+                         EventTypeName(e.event_corrected().replacement()),
+                         " but the event at position ", target, " is a ",
+                         EventTypeName(fact)));
       }
     }
     *natural_stream = record->stream;
@@ -166,11 +164,11 @@ grpc::ServerUnaryReactor* EventLogService::Append(
         stream = request->stream().empty() ? natural : request->stream();
       }
       if (natural != stream) {
-        return Invalid(path,
-                       absl::StrCat(
-                           "belongs to stream '", natural, "', not '", stream,
-                           "'; an Append writes one stream (use BatchAppend "
-                           "for several)"));
+        return Invalid(
+            path,
+            absl::StrCat("belongs to stream '", natural, "', not '", stream,
+                         "'; an Append writes one stream (use BatchAppend "
+                         "for several)"));
       }
       append.events[i].stream = stream;
       hash.UpdateField(append.events[i].payload);
@@ -189,9 +187,8 @@ grpc::ServerUnaryReactor* EventLogService::Append(
   }
 
   (*log)->AppendAsync(
-      std::move(append),
-      [this, start, reactor, context, response,
-       stream](absl::StatusOr<storage::AppendResult> result) {
+      std::move(append), [this, start, reactor, context, response, stream](
+                             absl::StatusOr<storage::AppendResult> result) {
         if (!result.ok()) {
           if (absl::optional<storage::Revision> actual =
                   storage::AbortedRevision(result.status())) {
@@ -214,8 +211,7 @@ grpc::ServerUnaryReactor* EventLogService::Append(
 }
 
 grpc::ServerUnaryReactor* EventLogService::BatchAppend(
-    grpc::CallbackServerContext* context,
-    const v1::BatchAppendRequest* request,
+    grpc::CallbackServerContext* context, const v1::BatchAppendRequest* request,
     v1::BatchAppendResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();

@@ -56,7 +56,6 @@ absl::StatusOr<PageToken> DecodeToken(const std::string& token) {
   return t;
 }
 
-
 size_t PageSize(uint32_t requested, size_t max) {
   if (requested == 0) return std::min<size_t>(kDefaultPageSize, max);
   return std::min<size_t>(requested, max);
@@ -64,8 +63,7 @@ size_t PageSize(uint32_t requested, size_t max) {
 
 }  // namespace
 
-absl::Status ToRecordedEvent(storage::Record&& record,
-                             v1::RecordedEvent* out) {
+absl::Status ToRecordedEvent(storage::Record&& record, v1::RecordedEvent* out) {
   if (!out->mutable_event()->ParseFromString(record.payload)) {
     return absl::DataLossError(absl::StrCat(
         "the event at position ", record.position, " does not parse"));
@@ -105,12 +103,11 @@ grpc::ServerUnaryReactor* EventLogService::ReadAll(
     const size_t page = PageSize(request->page_size(), options_.max_read_page);
     const storage::Position head = log->Head();
     response->set_head_position(head);
-    ASSIGN_OR_RETURN(
-        std::vector<storage::Record> records,
-        log->ReadAll(from,
-                     backward ? storage::Direction::kBackward
-                              : storage::Direction::kForward,
-                     page));
+    ASSIGN_OR_RETURN(std::vector<storage::Record> records,
+                     log->ReadAll(from,
+                                  backward ? storage::Direction::kBackward
+                                           : storage::Direction::kForward,
+                                  page));
     for (storage::Record& r : records) {
       RETURN_IF_ERROR(ToRecordedEvent(std::move(r), response->add_events()));
     }
@@ -154,17 +151,16 @@ grpc::ServerUnaryReactor* EventLogService::ReadStream(
     ASSIGN_OR_RETURN(storage::Revision revision,
                      log->StreamRevision(request->stream()));
     if (revision == 0) {
-      return absl::NotFoundError(absl::StrCat(
-          "stream '", request->stream(), "' has no events"));
+      return absl::NotFoundError(
+          absl::StrCat("stream '", request->stream(), "' has no events"));
     }
     response->set_stream_revision(revision);
     const size_t page = PageSize(request->page_size(), options_.max_read_page);
-    ASSIGN_OR_RETURN(
-        std::vector<storage::Record> records,
-        log->ReadStream(request->stream(), from,
-                        backward ? storage::Direction::kBackward
-                                 : storage::Direction::kForward,
-                        page));
+    ASSIGN_OR_RETURN(std::vector<storage::Record> records,
+                     log->ReadStream(request->stream(), from,
+                                     backward ? storage::Direction::kBackward
+                                              : storage::Direction::kForward,
+                                     page));
     for (storage::Record& r : records) {
       RETURN_IF_ERROR(ToRecordedEvent(std::move(r), response->add_events()));
     }

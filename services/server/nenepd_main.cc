@@ -122,8 +122,7 @@ std::string ConfigArg(int argc, char** argv) {
 
 bool Positive(const char* name, int value) {
   if (value > 0) return true;
-  std::fprintf(stderr, "nenepd: --%s must be positive (got %d)\n", name,
-               value);
+  std::fprintf(stderr, "nenepd: --%s must be positive (got %d)\n", name, value);
   return false;
 }
 
@@ -151,8 +150,9 @@ int main(int argc, char** argv) {
 
   nenep::logging::Level level;
   if (!nenep::logging::ParseLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    std::fprintf(stderr, "nenepd: --log_level must be debug, info, warn or "
-                         "error\n");
+    std::fprintf(stderr,
+                 "nenepd: --log_level must be debug, info, warn or "
+                 "error\n");
     return 2;
   }
   const std::string format = absl::GetFlag(FLAGS_log_format);
@@ -194,8 +194,7 @@ int main(int argc, char** argv) {
   options.service.limits.max_batch_events = max_batch;
   options.service.limits.max_event_bytes = max_event;
   options.service.limits.max_text_bytes = max_text;
-  options.service.limits.max_future_days =
-      absl::GetFlag(FLAGS_max_future_days);
+  options.service.limits.max_future_days = absl::GetFlag(FLAGS_max_future_days);
   options.service.max_read_page = max_page;
   options.log.max_group_events = group;
   options.log.max_queued_bytes = static_cast<size_t>(queued) << 20;
@@ -205,8 +204,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<nenep::services::Server>> server =
       nenep::services::Server::Start(std::move(options));
   if (!server.ok()) {
-    nenep::logging::Error("nenepd cannot start",
-                          {{"error", server.status()}});
+    nenep::logging::Error("nenepd cannot start", {{"error", server.status()}});
     std::fprintf(stderr, "nenepd: %s\n",
                  std::string(server.status().message()).c_str());
     return 1;
@@ -218,8 +216,7 @@ int main(int argc, char** argv) {
     out << (*server)->port() << "\n";
     out.close();
     if (!out || std::rename(tmp.c_str(), port_file.c_str()) != 0) {
-      nenep::logging::Error("cannot write --port_file",
-                            {{"path", port_file}});
+      nenep::logging::Error("cannot write --port_file", {{"path", port_file}});
       return 1;
     }
   }

@@ -40,8 +40,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   s->event_log_service_ =
       std::make_unique<EventLogService>(&s->store_, o.service, &s->metrics_);
   s->admin_service_ = std::make_unique<AdminService>(
-      &s->store_,
-      AdminServiceOptions{o.version, o.data_dir, absl::Now()}, &s->metrics_);
+      &s->store_, AdminServiceOptions{o.version, o.data_dir, absl::Now()},
+      &s->metrics_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -97,8 +97,8 @@ void Server::OpenStore() {
   open_done_ = true;
   if (!log.ok()) {
     open_status_ = log.status();
-    logging::Error("cannot open the store", {{"data_dir", options_.data_dir},
-                                             {"error", log.status()}});
+    logging::Error("cannot open the store",
+                   {{"data_dir", options_.data_dir}, {"error", log.status()}});
     return;
   }
   log_ = *std::move(log);

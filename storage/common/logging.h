@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <variant>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 
@@ -25,18 +25,18 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 // One field value of a log line.
 class Value {
  public:
-  Value(absl::string_view s) : v_(std::string(s)) {}    // NOLINT
-  Value(const std::string& s) : v_(s) {}                // NOLINT
-  Value(const char* s) : v_(std::string(s)) {}          // NOLINT
-  Value(bool b) : v_(b) {}                              // NOLINT
-  Value(int v) : v_(static_cast<int64_t>(v)) {}         // NOLINT
-  Value(long v) : v_(static_cast<int64_t>(v)) {}        // NOLINT
-  Value(long long v) : v_(static_cast<int64_t>(v)) {}   // NOLINT
-  Value(unsigned v) : v_(static_cast<uint64_t>(v)) {}   // NOLINT
+  Value(absl::string_view s) : v_(std::string(s)) {}             // NOLINT
+  Value(const std::string& s) : v_(s) {}                         // NOLINT
+  Value(const char* s) : v_(std::string(s)) {}                   // NOLINT
+  Value(bool b) : v_(b) {}                                       // NOLINT
+  Value(int v) : v_(static_cast<int64_t>(v)) {}                  // NOLINT
+  Value(long v) : v_(static_cast<int64_t>(v)) {}                 // NOLINT
+  Value(long long v) : v_(static_cast<int64_t>(v)) {}            // NOLINT
+  Value(unsigned v) : v_(static_cast<uint64_t>(v)) {}            // NOLINT
   Value(unsigned long v) : v_(static_cast<uint64_t>(v)) {}       // NOLINT
   Value(unsigned long long v) : v_(static_cast<uint64_t>(v)) {}  // NOLINT
-  Value(double v) : v_(v) {}                            // NOLINT
-  Value(const absl::Status& s) : v_(s.ToString()) {}    // NOLINT
+  Value(double v) : v_(v) {}                                     // NOLINT
+  Value(const absl::Status& s) : v_(s.ToString()) {}             // NOLINT
 
   const std::variant<std::string, bool, int64_t, uint64_t, double>& get()
       const {

@@ -17,8 +17,8 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -64,8 +64,8 @@ struct AppendRequest {
   // the same body_hash again returns the first result (already_appended);
   // with another body_hash it fails with kAlreadyExists.
   std::string request_id;
-  std::string body_hash;  // required when request_id is set
-  std::string principal;  // who appends; stored with every event
+  std::string body_hash;         // required when request_id is set
+  std::string principal;         // who appends; stored with every event
   std::vector<NewEvent> events;  // at least one
   // A request still queued at its deadline is dropped unwritten with
   // kDeadlineExceeded.

@@ -1,10 +1,12 @@
-// Key layout of the RocksDB store. Prose, grammar and reasons: storage/FORMAT.md.
+// Key layout of the RocksDB store. Prose, grammar and reasons:
+// storage/FORMAT.md.
 //
 //   CF "default"       "format"                         -> kFormatVersion
 //   CF "log"           Fixed64BE(position)              -> storage.v1.LogRecord
 //   CF "streams"       stream '\0' Fixed64BE(revision)  -> Fixed64BE(position)
-//   CF "stream_heads"  stream                           -> storage.v1.StreamHead
-//   CF "requests"      request_id                       -> storage.v1.RequestRecord
+//   CF "stream_heads"  stream                           ->
+//   storage.v1.StreamHead CF "requests"      request_id ->
+//   storage.v1.RequestRecord
 //
 // Big-endian integers, so RocksDB's bytewise order equals numeric order.
 // DO NOT CHANGE existing layouts: they are on disk. Add a new column family or

@@ -5,10 +5,10 @@
 #include <deque>
 #include <filesystem>
 #include <limits>
-#include "absl/types/optional.h"
 #include <thread>
 #include <utility>
 #include <vector>
+#include "absl/types/optional.h"
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -47,9 +47,8 @@ rocksdb::Slice AsSlice(absl::string_view s) {
 absl::Status ValidateStreamName(absl::string_view stream) {
   if (stream.empty()) return absl::InvalidArgumentError("empty stream name");
   if (stream.size() > kMaxStreamNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stream name longer than ", kMaxStreamNameBytes,
-                     " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream name longer than ", kMaxStreamNameBytes, " bytes"));
   }
   if (stream.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError("stream name contains a NUL byte");
@@ -75,12 +74,11 @@ absl::Status Aborted(absl::string_view stream, const ExpectedRevision& expected,
       break;
   }
   absl::Status status = absl::AbortedError(absl::StrCat(
-      "wrong expected revision for stream '", stream, "' (event ",
-      event_index, "): expected ", want, ", but the stream is at revision ",
-      actual, actual == 0 ? " (it does not exist)" : "",
+      "wrong expected revision for stream '", stream, "' (event ", event_index,
+      "): expected ", want, ", but the stream is at revision ", actual,
+      actual == 0 ? " (it does not exist)" : "",
       "; re-read the stream and retry"));
-  status.SetPayload(kAbortedRevisionPayload,
-                    absl::Cord(absl::StrCat(actual)));
+  status.SetPayload(kAbortedRevisionPayload, absl::Cord(absl::StrCat(actual)));
   return status;
 }
 
@@ -326,19 +324,17 @@ absl::Status RocksDbEventLog::Init() {
                      ec.message()));
   }
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(base),
-                                        options_.data_dir, descriptors,
-                                        &handles_, &db);
+  rocksdb::Status s = rocksdb::DB::Open(
+      rocksdb::DBOptions(base), options_.data_dir, descriptors, &handles_, &db);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the store in ", options_.data_dir,
-          " is in use by another process (", s.ToString(), ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the store in ", options_.data_dir,
+                       " is in use by another process (", s.ToString(), ")"));
     }
     if (s.IsInvalidArgument()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(options_.data_dir,
-                       " does not hold a nenep store: ", s.ToString()));
+      return absl::FailedPreconditionError(absl::StrCat(
+          options_.data_dir, " does not hold a nenep store: ", s.ToString()));
     }
     return FromRocks(s, absl::StrCat("opening ", options_.data_dir));
   }
@@ -446,9 +442,9 @@ void RocksDbEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
           "request_id");
     } else if (queued_bytes_ + bytes > options_.max_queued_bytes &&
                !queue_.empty()) {
-      refused = absl::ResourceExhaustedError(absl::StrCat(
-          "the commit queue is full (", queued_bytes_ >> 20,
-          " MiB waiting); nothing was written, retry shortly"));
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("the commit queue is full (", queued_bytes_ >> 20,
+                       " MiB waiting); nothing was written, retry shortly"));
     } else {
       queued_bytes_ += bytes;
       queue_.push_back(Pending{std::move(request), std::move(done), bytes});
@@ -514,9 +510,9 @@ absl::StatusOr<AppendResult> RocksDbEventLog::PriorResult(
   result.already_appended = true;
   for (Position p = result.first_position; p <= result.last_position; ++p) {
     std::string value;
-    RETURN_IF_ERROR(FromRocks(
-        db_->Get(rocksdb::ReadOptions(), log_cf_, LogKey(p), &value),
-        absl::StrCat("reading position ", p)));
+    RETURN_IF_ERROR(
+        FromRocks(db_->Get(rocksdb::ReadOptions(), log_cf_, LogKey(p), &value),
+                  absl::StrCat("reading position ", p)));
     ASSIGN_OR_RETURN(Record r, DecodeRecord(p, value));
     result.revisions.push_back(r.revision);
   }
@@ -694,7 +690,8 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
           out.status = answer;
         }
       }
-      if (options_.listener != nullptr) options_.listener->OnCommitFailed(failed);
+      if (options_.listener != nullptr)
+        options_.listener->OnCommitFailed(failed);
       // RocksDB stops writing after a failed sync; try to resume so that the
       // next group can commit once the fault clears.
       db_->Resume().PermitUncheckedError();
@@ -793,8 +790,8 @@ absl::StatusOr<std::vector<Record>> RocksDbEventLog::ReadStream(
     while (it->Valid() && positions.size() < limit &&
            ParseStreamIndexKey(AsView(it->key()), stream, &revision)) {
       if (it->value().size() != 8) {
-        return absl::DataLossError(absl::StrCat(
-            "malformed index entry for stream '", stream, "'"));
+        return absl::DataLossError(
+            absl::StrCat("malformed index entry for stream '", stream, "'"));
       }
       positions.push_back(DecodeFixed64BE(AsView(it->value())));
       if (direction == Direction::kForward) {
@@ -816,9 +813,9 @@ absl::StatusOr<std::vector<Record>> RocksDbEventLog::ReadStream(
   out.reserve(positions.size());
   for (size_t i = 0; i < positions.size(); ++i) {
     if (statuses[i].IsNotFound()) {
-      return absl::DataLossError(absl::StrCat(
-          "stream '", stream, "' points at position ", positions[i],
-          ", which is not in the log"));
+      return absl::DataLossError(
+          absl::StrCat("stream '", stream, "' points at position ",
+                       positions[i], ", which is not in the log"));
     }
     RETURN_IF_ERROR(FromRocks(statuses[i], "reading a stream"));
     ASSIGN_OR_RETURN(Record r, DecodeRecord(positions[i], values[i]));
@@ -837,9 +834,9 @@ absl::StatusOr<Record> RocksDbEventLog::Get(Position position) const {
   rocksdb::Status s =
       db_->Get(ReadOptionsFor(view), log_cf_, LogKey(position), &value);
   if (s.IsNotFound()) {
-    return absl::DataLossError(
-        absl::StrCat("the log has no event at position ", position,
-                     " although the head is ", view.head));
+    return absl::DataLossError(absl::StrCat("the log has no event at position ",
+                                            position, " although the head is ",
+                                            view.head));
   }
   RETURN_IF_ERROR(FromRocks(s, "reading an event"));
   return DecodeRecord(position, value);
@@ -1004,9 +1001,9 @@ absl::StatusOr<Position> RestoreBackup(const std::string& backup_dir,
   if (backup_id == 0) backup_id = infos.back().backup_id;
   io = engine->VerifyBackup(backup_id, /*verify_with_checksum=*/true);
   if (!io.ok()) {
-    return absl::DataLossError(absl::StrCat("backup ", backup_id, " in ",
-                                            backup_dir,
-                                            " does not verify: ", io.ToString()));
+    return absl::DataLossError(
+        absl::StrCat("backup ", backup_id, " in ", backup_dir,
+                     " does not verify: ", io.ToString()));
   }
   io = engine->RestoreDBFromBackup(backup_id, data_dir, data_dir);
   if (!io.ok()) {

@@ -43,9 +43,9 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
         v1::BatchAppendRequest r;
         r.set_request_id(absl::StrCat("t", t, "n", n));
         for (int i = 0; i < 20; ++i) {
-          *r.add_entries() = testing::Entry(RegularSession(
-              absl::StrCat("t", t, "n", n, "i", i),
-              absl::StrCat("cb", (n + i) % 50), D(2023, 3, 6)));
+          *r.add_entries() = testing::Entry(
+              RegularSession(absl::StrCat("t", t, "n", n, "i", i),
+                             absl::StrCat("cb", (n + i) % 50), D(2023, 3, 6)));
         }
         v1::BatchAppendResponse resp;
         grpc::ClientContext ctx;
@@ -67,7 +67,8 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
   const std::string backup_dir = server.data_dir() + "/../backup";
   grpc::ClientContext ctx;
   v1::CreateBackupRequest req;
-  req.set_directory(std::filesystem::absolute(backup_dir).lexically_normal().string());
+  req.set_directory(
+      std::filesystem::absolute(backup_dir).lexically_normal().string());
   v1::CreateBackupResponse backup;
   grpc::Status s = server.admin()->CreateBackup(&ctx, req, &backup);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -82,11 +83,11 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
   // Restore with the CLI into a new directory and serve it.
   const std::string restored = server.data_dir() + "/../restored";
   std::string out;
-  ASSERT_EQ(RunCommand({BinaryPath("tools/nenep"), "restore",
-                        "--backup_dir=" + req.directory(),
-                        "--data_dir=" + restored},
-                       &out),
-            0)
+  ASSERT_EQ(
+      RunCommand({BinaryPath("tools/nenep"), "restore",
+                  "--backup_dir=" + req.directory(), "--data_dir=" + restored},
+                 &out),
+      0)
       << out;
   EXPECT_THAT(out, HasSubstr("restored"));
   services::ServerOptions options;
@@ -94,9 +95,9 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
   options.listen = "127.0.0.1:0";
   std::unique_ptr<services::Server> second = *services::Server::Start(options);
   ASSERT_TRUE(second->WaitUntilServing().ok());
-  auto stub = v1::EventLog::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", second->port()),
-      grpc::InsecureChannelCredentials()));
+  auto stub = v1::EventLog::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", second->port()),
+                          grpc::InsecureChannelCredentials()));
   for (const auto& [id, position] : before) {
     grpc::ClientContext gctx;
     v1::GetEventRequest get;
@@ -117,11 +118,11 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
   ASSERT_TRUE(second->Shutdown(absl::Seconds(5)).ok());
 
   // Restoring into a directory that holds data is refused.
-  EXPECT_EQ(RunCommand({BinaryPath("tools/nenep"), "restore",
-                        "--backup_dir=" + req.directory(),
-                        "--data_dir=" + restored},
-                       &out),
-            1);
+  EXPECT_EQ(
+      RunCommand({BinaryPath("tools/nenep"), "restore",
+                  "--backup_dir=" + req.directory(), "--data_dir=" + restored},
+                 &out),
+      1);
   EXPECT_THAT(out, HasSubstr("not empty"));
 }
 

@@ -24,10 +24,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
 #include "nenep/v1/log.grpc.pb.h"
 #include "tests/testing/events.h"
 #include "tests/testing/process.h"
@@ -86,9 +86,9 @@ class CrashTest : public ::testing::Test {
           sent.batch = rng() % 3 == 0;
           const std::string unit = absl::StrCat("cb", rng() % 16);
           for (int i = 0; i < k; ++i) {
-            sent.entries.push_back(MakeEntry(
-                sent.request_id, i, k,
-                sent.batch ? absl::StrCat("cb", rng() % 16) : unit));
+            sent.entries.push_back(
+                MakeEntry(sent.request_id, i, k,
+                          sent.batch ? absl::StrCat("cb", rng() % 16) : unit));
           }
           grpc::Status s;
           Acked acked;
@@ -181,8 +181,8 @@ class CrashTest : public ::testing::Test {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, acked] : acked_) {
       auto it = by_request.find(id);
-      ASSERT_NE(it, by_request.end()) << "acknowledged request " << id
-                                      << " is missing";
+      ASSERT_NE(it, by_request.end())
+          << "acknowledged request " << id << " is missing";
       EXPECT_EQ(it->second.size(), acked.count);
       EXPECT_EQ(it->second[0]->position(), acked.first_position) << id;
     }
@@ -245,8 +245,8 @@ TEST_F(CrashTest, SigkillUnderConcurrentAppendsLosesNothingAcknowledged) {
   RetryUnknown(server.address());
   Verify(server.address());
   absl::MutexLock lock(&mu_);
-  std::cout << "crash test: " << cycles << " SIGKILL cycles, "
-            << acked_.size() << " requests acknowledged, " << checked_events_
+  std::cout << "crash test: " << cycles << " SIGKILL cycles, " << acked_.size()
+            << " requests acknowledged, " << checked_events_
             << " events verified, " << found_on_retry_
             << " unacknowledged requests found committed on retry\n";
   EXPECT_GT(acked_.size(), size_t(cycles));

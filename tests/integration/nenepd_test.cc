@@ -65,8 +65,9 @@ TEST(NenepdTest, SigtermDrainsInFlightAppendsAndClosesCleanly) {
         for (int n = 0; !stop; ++n) {
           v1::AppendRequest r;
           r.set_request_id(absl::StrCat("t", t, "n", n));
-          *r.add_events() = RegularSession(absl::StrCat("t", t, "n", n),
-                                           absl::StrCat("cb", t), D(2022, 1, 5));
+          *r.add_events() =
+              RegularSession(absl::StrCat("t", t, "n", n),
+                             absl::StrCat("cb", t), D(2022, 1, 5));
           v1::AppendResponse resp;
           grpc::ClientContext ctx;
           ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
@@ -125,10 +126,10 @@ TEST(NenepdTest, ASecondServerOnTheSameDirectoryFailsFastWithAClearMessage) {
   ASSERT_TRUE(first.ok());
   std::string out;
   const absl::Time start = absl::Now();
-  int code = RunCommand({BinaryPath("services/nenepd"),
-                         "--data_dir=" + dir.Sub("data"),
-                         "--listen=127.0.0.1:0", "--metrics_listen="},
-                        &out);
+  int code = RunCommand(
+      {BinaryPath("services/nenepd"), "--data_dir=" + dir.Sub("data"),
+       "--listen=127.0.0.1:0", "--metrics_listen="},
+      &out);
   EXPECT_EQ(code, 1);
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("is in use by another nenepd (pid ",
@@ -178,18 +179,17 @@ TEST(NenepdTest, BadConfigAndFlagsExitWithUsageErrors) {
     out << "no_such_flag = 1\n";
   }
   std::string out;
-  EXPECT_EQ(RunCommand({BinaryPath("services/nenepd"), "--config=" + config},
-                       &out),
-            2);
+  EXPECT_EQ(
+      RunCommand({BinaryPath("services/nenepd"), "--config=" + config}, &out),
+      2);
   EXPECT_THAT(out, HasSubstr("bad.conf:1: unknown flag 'no_such_flag'"));
   EXPECT_EQ(RunCommand({BinaryPath("services/nenepd"), "--max_read_page=0",
                         "--data_dir=" + dir.Sub("d")},
                        &out),
             2);
   EXPECT_THAT(out, HasSubstr("--max_read_page must be positive"));
-  EXPECT_EQ(RunCommand({BinaryPath("services/nenepd"), "--log_format=xml"},
-                       &out),
-            2);
+  EXPECT_EQ(
+      RunCommand({BinaryPath("services/nenepd"), "--log_format=xml"}, &out), 2);
   EXPECT_EQ(RunCommand({BinaryPath("services/nenepd"), "--help"}, &out), 1);
   EXPECT_THAT(out, HasSubstr("--data_dir"));
   EXPECT_THAT(out, HasSubstr("SIGTERM"));

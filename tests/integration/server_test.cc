@@ -171,8 +171,8 @@ TEST_F(ServerTest, ConcurrentWritersWithTheSameExpectationExactlyOneWins) {
   for (int i = 0; i < kWriters; ++i) {
     threads.emplace_back([&, i] {
       v1::AppendRequest r;
-      *r.add_events() = RegularSession(absl::StrCat("w", i), "cb1",
-                                       D(2020, 2, 6));
+      *r.add_events() =
+          RegularSession(absl::StrCat("w", i), "cb1", D(2020, 2, 6));
       r.mutable_expected_revision()->set_exact(1);
       v1::AppendResponse out;
       grpc::ClientContext ctx;
@@ -299,9 +299,9 @@ TEST_F(ServerTest, BadReadsGetPreciseStatuses) {
     v1::ReadAllRequest r;
     r.set_page_token("not-a-token!");
     v1::ReadAllResponse resp;
-    EXPECT_THAT(server_.log()->ReadAll(&ctx, r, &resp),
-                GrpcIs(grpc::StatusCode::INVALID_ARGUMENT,
-                       StartsWith("page_token")));
+    EXPECT_THAT(
+        server_.log()->ReadAll(&ctx, r, &resp),
+        GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("page_token")));
   }
   {
     grpc::ClientContext ctx;
@@ -316,16 +316,17 @@ TEST_F(ServerTest, BadReadsGetPreciseStatuses) {
     v1::ReadStreamRequest r;
     r.set_stream("bad stream name");
     v1::ReadStreamResponse resp;
-    EXPECT_THAT(server_.log()->ReadStream(&ctx, r, &resp),
-                GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("stream")));
+    EXPECT_THAT(
+        server_.log()->ReadStream(&ctx, r, &resp),
+        GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("stream")));
   }
   {
     grpc::ClientContext ctx;
     v1::GetEventRequest r;
     v1::RecordedEvent e;
-    EXPECT_THAT(server_.log()->GetEvent(&ctx, r, &e),
-                GrpcIs(grpc::StatusCode::INVALID_ARGUMENT,
-                       StartsWith("position")));
+    EXPECT_THAT(
+        server_.log()->GetEvent(&ctx, r, &e),
+        GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("position")));
   }
   {
     grpc::ClientContext ctx;
@@ -349,8 +350,8 @@ TEST_F(ServerTest, EveryInvalidAppendIsRefusedPreciselyAndWritesNothing) {
   auto base = [] { return Sessions("cb1", 1); };
   {
     v1::AppendRequest r;
-    cases.push_back({"no events", r, grpc::StatusCode::INVALID_ARGUMENT,
-                     "events:"});
+    cases.push_back(
+        {"no events", r, grpc::StatusCode::INVALID_ARGUMENT, "events:"});
   }
   {
     v1::AppendRequest r = base();
@@ -393,13 +394,13 @@ TEST_F(ServerTest, EveryInvalidAppendIsRefusedPreciselyAndWritesNothing) {
     v1::AppendRequest r = base();
     r.mutable_events(0)->mutable_session_held()->set_topic(
         std::string(70000, 'x'));
-    cases.push_back({"oversize event", r,
-                     grpc::StatusCode::RESOURCE_EXHAUSTED, "events[0]: event of"});
+    cases.push_back({"oversize event", r, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "events[0]: event of"});
   }
   {
     v1::AppendRequest r = Sessions("cb1", 1001);
-    cases.push_back({"too many events", r,
-                     grpc::StatusCode::RESOURCE_EXHAUSTED, "events: 1001 events"});
+    cases.push_back({"too many events", r, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "events: 1001 events"});
   }
   {
     v1::AppendRequest r = base();
@@ -422,12 +423,14 @@ TEST_F(ServerTest, EveryInvalidAppendIsRefusedPreciselyAndWritesNothing) {
   {
     v1::AppendRequest r = base();
     r.set_stream("bad stream");
-    cases.push_back({"bad stream", r, grpc::StatusCode::INVALID_ARGUMENT,
-                     "stream:"});
+    cases.push_back(
+        {"bad stream", r, grpc::StatusCode::INVALID_ARGUMENT, "stream:"});
   }
   {
     v1::AppendRequest r = base();
-    r.mutable_events(0)->mutable_session_held()->GetReflection()
+    r.mutable_events(0)
+        ->mutable_session_held()
+        ->GetReflection()
         ->MutableUnknownFields(r.mutable_events(0)->mutable_session_held())
         ->AddVarint(500, 1);
     cases.push_back({"unknown field", r, grpc::StatusCode::INVALID_ARGUMENT,
@@ -459,7 +462,8 @@ TEST_F(ServerTest, EveryInvalidAppendIsRefusedPreciselyAndWritesNothing) {
     *huge.add_entries() = Entry(std::move(e));
   }
   v1::BatchAppendResponse bresp;
-  EXPECT_THAT(Batch(huge, &bresp), GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  EXPECT_THAT(Batch(huge, &bresp),
+              GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   v1::BatchAppendRequest many;
   for (int i = 0; i < 10001; ++i) {
     *many.add_entries() =
@@ -469,8 +473,8 @@ TEST_F(ServerTest, EveryInvalidAppendIsRefusedPreciselyAndWritesNothing) {
               GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED,
                      StartsWith("entries: 10001 entries")));
   v1::BatchAppendRequest empty;
-  EXPECT_THAT(Batch(empty, &bresp),
-              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("entries")));
+  EXPECT_THAT(Batch(empty, &bresp), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT,
+                                           StartsWith("entries")));
   v1::BatchAppendRequest no_event;
   no_event.add_entries()->set_stream("sessions-cb1");
   EXPECT_THAT(Batch(no_event, &bresp),
@@ -482,8 +486,7 @@ TEST_F(ServerTest, EveryInvalidAppendIsRefusedPreciselyAndWritesNothing) {
 TEST_F(ServerTest, TextIsStoredInNfc) {
   const std::string nfd = "Chi bo\xCC\xA3\xCC\x82 Vu\xCC\xA3";
   v1::AppendRequest r;
-  *r.add_events() =
-      UnitCreated("cb1", v1::UNIT_KIND_ATTACHED_CELL, nfd, "db1");
+  *r.add_events() = UnitCreated("cb1", v1::UNIT_KIND_ATTACHED_CELL, nfd, "db1");
   v1::AppendResponse resp;
   ASSERT_TRUE(Append(r, &resp).ok());
   std::vector<v1::RecordedEvent> all = ReadAll();
@@ -562,9 +565,9 @@ TEST(ServerLifecycleTest, NotServingUntilTheStoreIsOpen) {
     v1::AppendRequest r;
     *r.add_events() = RegularSession("s", "cb1", D(2020, 1, 6));
     v1::AppendResponse aresp;
-    EXPECT_THAT(log->Append(&actx, r, &aresp),
-                GrpcIs(grpc::StatusCode::UNAVAILABLE,
-                       HasSubstr("store is not open")));
+    EXPECT_THAT(
+        log->Append(&actx, r, &aresp),
+        GrpcIs(grpc::StatusCode::UNAVAILABLE, HasSubstr("store is not open")));
   }
   release.Notify();
   ASSERT_TRUE(server->WaitUntilServing().ok());
@@ -602,8 +605,8 @@ std::string HttpGet(int port, const std::string& path) {
     close(fd);
     return "";
   }
-  std::string req = absl::StrCat("GET ", path,
-                                 " HTTP/1.0\r\nHost: localhost\r\n\r\n");
+  std::string req =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
   (void)!write(fd, req.data(), req.size());
   std::string out;
   char buf[4096];
@@ -627,8 +630,9 @@ TEST(ServerMetricsTest, PrometheusMetricsCountAppendsAndCommits) {
   const std::string page = HttpGet(server.server()->metrics_port(), "/metrics");
   EXPECT_THAT(page, HasSubstr("nenep_events_appended_total 2"));
   EXPECT_THAT(page, HasSubstr("nenep_log_head_position 2"));
-  EXPECT_THAT(page, HasSubstr(
-                        "nenep_rpc_requests_total{code=\"OK\",rpc=\"Append\"} 1"));
+  EXPECT_THAT(
+      page,
+      HasSubstr("nenep_rpc_requests_total{code=\"OK\",rpc=\"Append\"} 1"));
   EXPECT_THAT(page, HasSubstr("nenep_commit_latency_seconds_bucket"));
   EXPECT_THAT(page, HasSubstr("nenep_commit_group_events_count 1"));
 }

@@ -58,7 +58,8 @@ TEST_F(ValidationTest, MissingBusinessDateOrPayload) {
 TEST_F(ValidationTest, ImpossibleDates) {
   v1::Event e = RegularSession("s1", "cb1", D(2023, 2, 28));
   *e.mutable_business_date() = D(2023, 2, 29);
-  ExpectInvalid(e, "events[0].business_date", "2023-02-29 is not a calendar date");
+  ExpectInvalid(e, "events[0].business_date",
+                "2023-02-29 is not a calendar date");
   *e.mutable_business_date() = D(2023, 13, 1);
   ExpectInvalid(e, "events[0].business_date");
   *e.mutable_business_date() = D(1800, 1, 1);
@@ -103,8 +104,10 @@ TEST_F(ValidationTest, UnknownEnumValuesAreRefused) {
 
 TEST_F(ValidationTest, UnknownFieldsAreRefused) {
   v1::Event e = RegularSession("s1", "cb1", D(2020, 7, 6));
-  e.mutable_session_held()->GetReflection()->MutableUnknownFields(
-      e.mutable_session_held())->AddVarint(999, 1);
+  e.mutable_session_held()
+      ->GetReflection()
+      ->MutableUnknownFields(e.mutable_session_held())
+      ->AddVarint(999, 1);
   ExpectInvalid(e, "events[0].session_held", "unknown field number 999");
 }
 
@@ -202,8 +205,8 @@ TEST_F(ValidationTest, AwardsNeedExactlyOneFormOfRecipients) {
 }
 
 TEST_F(ValidationTest, OversizeEventsAndTextAreRefused) {
-  v1::Event e = UnitCreated("u", v1::UNIT_KIND_BASE_CELL,
-                            std::string(5000, 'a'), "p");
+  v1::Event e =
+      UnitCreated("u", v1::UNIT_KIND_BASE_CELL, std::string(5000, 'a'), "p");
   ExpectInvalid(e, "events[0].unit_created.name", "at most 4096");
   limits_.max_event_bytes = 100;
   e = UnitCreated("u", v1::UNIT_KIND_BASE_CELL, std::string(200, 'a'), "p");
@@ -238,8 +241,9 @@ TEST_F(ValidationTest, CorrectionsNeedAReplacementOfAFact) {
   ExpectInvalid(e, "events[0].event_corrected.replacement", "required");
   *e.mutable_event_corrected()->mutable_replacement() =
       RegularSession("s1", "cb1", D(2020, 7, 6), 10, 11);
-  ExpectInvalid(e, "events[0].event_corrected.replacement.session_held."
-                   "attendance");
+  ExpectInvalid(e,
+                "events[0].event_corrected.replacement.session_held."
+                "attendance");
   *e.mutable_event_corrected()->mutable_replacement() =
       RegularSession("s1", "cb1", D(2020, 7, 6));
   EXPECT_TRUE(Check(e).ok()) << Check(e);

@@ -144,8 +144,8 @@ TEST_F(RocksDbEventLogTest, WrongExpectationIsAbortedWithActualRevision) {
 
   s = log_->Append(Req({Ev("new", "x", ExpectedRevision::StreamExists())}))
           .status();
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted,
-                          HasSubstr("does not exist")));
+  EXPECT_THAT(
+      s, StatusIs(absl::StatusCode::kAborted, HasSubstr("does not exist")));
   EXPECT_EQ(AbortedRevision(s), 0u);
 
   EXPECT_TRUE(
@@ -294,9 +294,8 @@ TEST_F(RocksDbEventLogTest, ReadAllPagesForwardAndBackward) {
 
 TEST_F(RocksDbEventLogTest, ReadStreamByRevision) {
   for (int i = 1; i <= 6; ++i) {
-    ASSERT_TRUE(log_->Append(Req({Ev(i % 2 ? "odd" : "even",
-                                     absl::StrCat(i))}))
-                    .ok());
+    ASSERT_TRUE(
+        log_->Append(Req({Ev(i % 2 ? "odd" : "even", absl::StrCat(i))})).ok());
   }
   // A stream whose name is a prefix of another's is not mixed with it.
   ASSERT_TRUE(log_->Append(Req({Ev("odd-longer", "7")})).ok());
@@ -386,8 +385,9 @@ TEST_F(RocksDbEventLogTest, FullQueueIsRefusedWithoutWriting) {
     ++accepted;
   });
   absl::Status refused;
-  log_->AppendAsync(Req({Ev("s", "3")}),
-                    [&](absl::StatusOr<AppendResult> r) { refused = r.status(); });
+  log_->AppendAsync(Req({Ev("s", "3")}), [&](absl::StatusOr<AppendResult> r) {
+    refused = r.status();
+  });
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
                                 HasSubstr("queue is full")));
   block.Notify();
@@ -439,8 +439,8 @@ TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
     // Delete position 3 behind the log's back.
     rocksdb::DBOptions db_options;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", kLogCf, kStreamsCf, kStreamHeadsCf,
-                             kRequestsCf}) {
+    for (const char* name :
+         {"default", kLogCf, kStreamsCf, kStreamHeadsCf, kRequestsCf}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -449,7 +449,8 @@ TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
         rocksdb::DB::Open(db_options, dir_.Sub("db"), cfs, &handles, &db).ok());
     ASSERT_TRUE(
         db->Delete(rocksdb::WriteOptions(), handles[1], LogKey(3)).ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    for (auto* h : handles)
+      db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     delete db;
   }
   Open();
@@ -477,10 +478,9 @@ TEST_F(RocksDbEventLogTest, BackupRestoresEveryAcknowledgedEvent) {
       RestoreBackup(dir_.Sub("backup"), dir_.Sub("restored"), 0);
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(*head, 50u);
-  EXPECT_THAT(RestoreBackup(dir_.Sub("backup"), dir_.Sub("restored"), 0)
-                  .status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("not empty")));
+  EXPECT_THAT(
+      RestoreBackup(dir_.Sub("backup"), dir_.Sub("restored"), 0).status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not empty")));
 
   LogOptions options;
   options.data_dir = dir_.Sub("restored");

@@ -168,11 +168,9 @@ NenepdProcess::NenepdProcess(const std::string& data_dir,
   const int n = counter++;
   const std::string port_file = absl::StrCat(data_dir, ".port");
   unlink(port_file.c_str());
-  std::vector<std::string> argv = {BinaryPath("services/nenepd"),
-                                   "--data_dir=" + data_dir,
-                                   "--listen=127.0.0.1:0",
-                                   "--metrics_listen=",
-                                   "--port_file=" + port_file};
+  std::vector<std::string> argv = {
+      BinaryPath("services/nenepd"), "--data_dir=" + data_dir,
+      "--listen=127.0.0.1:0", "--metrics_listen=", "--port_file=" + port_file};
   for (std::string& f : extra_flags) argv.push_back(std::move(f));
   process_ = std::make_unique<Process>(
       argv, absl::StrCat(data_dir, ".nenepd-", n, ".log"));
@@ -189,7 +187,8 @@ NenepdProcess::NenepdProcess(const std::string& data_dir,
     absl::SleepFor(absl::Milliseconds(5));
   }
   if (port_ == 0) return;
-  auto channel = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel);
   while (absl::Now() < deadline) {
     grpc::ClientContext ctx;

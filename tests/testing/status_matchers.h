@@ -23,9 +23,8 @@ MATCHER_P(StatusIs, code,
 
 MATCHER_P2(StatusIs, code, message_matcher, "") {
   return arg.code() == code &&
-         ::testing::ExplainMatchResult(message_matcher,
-                                       std::string(arg.message()),
-                                       result_listener);
+         ::testing::ExplainMatchResult(
+             message_matcher, std::string(arg.message()), result_listener);
 }
 
 MATCHER(IsOk, "is OK") { return arg.ok(); }
@@ -44,15 +43,15 @@ MATCHER_P2(GrpcIs, code, message_matcher, "") {
                                        result_listener);
 }
 
-#define NENEP_ASSERT_OK(expr)                              \
-  do {                                                     \
-    const auto& nenep_s_ = (expr);                         \
+#define NENEP_ASSERT_OK(expr)                                \
+  do {                                                       \
+    const auto& nenep_s_ = (expr);                           \
     ASSERT_TRUE(nenep_s_.ok()) << #expr << ": " << nenep_s_; \
   } while (0)
 
-#define NENEP_EXPECT_OK(expr)                              \
-  do {                                                     \
-    const auto& nenep_s_ = (expr);                         \
+#define NENEP_EXPECT_OK(expr)                                \
+  do {                                                       \
+    const auto& nenep_s_ = (expr);                           \
     EXPECT_TRUE(nenep_s_.ok()) << #expr << ": " << nenep_s_; \
   } while (0)
 

@@ -58,8 +58,8 @@ std::shared_ptr<grpc::Channel> TestServer::NewChannel() const {
   args.SetMaxSendMessageSize(256 << 20);
   // A separate connection per channel.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(),
-                                   args);
+  return grpc::CreateCustomChannel(address(),
+                                   grpc::InsecureChannelCredentials(), args);
 }
 
 }  // namespace nenep::testing

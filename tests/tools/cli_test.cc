@@ -62,7 +62,8 @@ TEST_F(CliTest, ImportIsIdempotentAndReportsWhatItLoaded) {
 
 TEST_F(CliTest, ImportStopsAtABadLineAndNamesIt) {
   std::string bad = kUnits;
-  bad += R"({"businessDate":{"year":2021,"month":2,"day":30},"unitRenamed":{"unitId":"db-btp","newName":"x"}})";
+  bad +=
+      R"({"businessDate":{"year":2021,"month":2,"day":30},"unitRenamed":{"unitId":"db-btp","newName":"x"}})";
   bad += "\n";
   const std::string file = Write("bad.jsonl", bad);
   std::string out, err;
@@ -86,8 +87,7 @@ TEST_F(CliTest, ReadGetAndStatusPrintForPeopleAndMachines) {
   EXPECT_THAT(out, HasSubstr("db-btp thematic 21/22 present"));
 
   ASSERT_EQ(Nenep({"--json", "read", "--backward", "--limit=2"}, &out), 0);
-  std::vector<std::string> lines =
-      absl::StrSplit(out, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u);
   v1::RecordedEvent e;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &e).ok());
@@ -123,9 +123,8 @@ TEST_F(CliTest, AppendIsAtomicAndChecksTheExpectedRevision) {
             0)
       << err;
   EXPECT_THAT(out, HasSubstr("to unit-db-btp: positions 4..4, revisions 2..2"));
-  EXPECT_EQ(Nenep({"append", "--expected_revision=xyz", "-"}, &out, &err,
-                  rename),
-            2);
+  EXPECT_EQ(
+      Nenep({"append", "--expected_revision=xyz", "-"}, &out, &err, rename), 2);
 }
 
 TEST_F(CliTest, UsageErrorsAndAnUnreachableServer) {

@@ -168,9 +168,9 @@ absl::Status ParseExpected(const std::string& text, v1::ExpectedRevision* out) {
   } else {
     uint64_t n = 0;
     if (!absl::SimpleAtoi(text, &n)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--expected_revision: '", text,
-          "' is not any, no_stream, exists or a revision number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--expected_revision: '", text,
+                       "' is not any, no_stream, exists or a revision number"));
     }
     out->set_exact(n);
   }
@@ -200,11 +200,10 @@ std::string Summary(const v1::Event& e) {
   switch (e.payload_case()) {
     case v1::Event::kUnitCreated: {
       const auto& p = e.unit_created();
-      return absl::StrCat(p.name(), " (",
-                          EnumText<v1::UnitKind>(v1::UnitKind_Name(p.kind()),
-                                                 "UNIT_KIND_"),
-                          ")", p.parent_id().empty() ? "" : " under ",
-                          p.parent_id());
+      return absl::StrCat(
+          p.name(), " (",
+          EnumText<v1::UnitKind>(v1::UnitKind_Name(p.kind()), "UNIT_KIND_"),
+          ")", p.parent_id().empty() ? "" : " under ", p.parent_id());
     }
     case v1::Event::kUnitRenamed:
       return absl::StrCat(e.unit_renamed().unit_id(), " -> ",
@@ -214,16 +213,17 @@ std::string Summary(const v1::Event& e) {
                           e.unit_moved().from_parent_id(), " -> ",
                           e.unit_moved().to_parent_id());
     case v1::Event::kUnitsMerged:
-      return absl::StrCat(absl::StrJoin(e.units_merged().source_unit_ids(), ", "),
-                          " -> ", e.units_merged().target_unit_id(), " (",
-                          EnumText<v1::MergeMode>(
-                              v1::MergeMode_Name(e.units_merged().mode()),
-                              "MERGE_MODE_"),
-                          ")");
+      return absl::StrCat(
+          absl::StrJoin(e.units_merged().source_unit_ids(), ", "), " -> ",
+          e.units_merged().target_unit_id(), " (",
+          EnumText<v1::MergeMode>(v1::MergeMode_Name(e.units_merged().mode()),
+                                  "MERGE_MODE_"),
+          ")");
     case v1::Event::kUnitDissolved:
       return absl::StrCat(
           e.unit_dissolved().unit_id(), " dissolved",
-          e.unit_dissolved().successor_unit_ids().empty() ? "" : ", succeeded by ",
+          e.unit_dissolved().successor_unit_ids().empty() ? ""
+                                                          : ", succeeded by ",
           absl::StrJoin(e.unit_dissolved().successor_unit_ids(), ", "));
     case v1::Event::kMemberJoined:
       return absl::StrCat(e.member_joined().member_id(), " joins ",
@@ -240,10 +240,10 @@ std::string Summary(const v1::Event& e) {
                           e.plan_issued().document().title());
     case v1::Event::kSessionHeld: {
       const auto& s = e.session_held();
-      std::string text = absl::StrCat(
-          s.unit_id(), " ",
-          EnumText<v1::SessionKind>(v1::SessionKind_Name(s.kind()),
-                                    "SESSION_KIND_"));
+      std::string text =
+          absl::StrCat(s.unit_id(), " ",
+                       EnumText<v1::SessionKind>(v1::SessionKind_Name(s.kind()),
+                                                 "SESSION_KIND_"));
       if (s.has_attendance()) {
         absl::StrAppend(&text, " ", s.attendance().present(), "/",
                         s.attendance().convened(), " present");
@@ -265,10 +265,9 @@ std::string Summary(const v1::Event& e) {
               "EVALUATION_OUTCOME_"));
     case v1::Event::kAwardGiven: {
       const auto& a = e.award_given();
-      const int count = a.has_aggregate()
-                            ? a.aggregate().collectives() +
-                                  a.aggregate().individuals()
-                            : a.recipients_size();
+      const int count = a.has_aggregate() ? a.aggregate().collectives() +
+                                                a.aggregate().individuals()
+                                          : a.recipients_size();
       return absl::StrCat(
           EnumText<v1::AwardKind>(v1::AwardKind_Name(a.kind()), "AWARD_KIND_"),
           " of ", a.issuer().organ(), " to ", count, " recipient(s)");
@@ -277,12 +276,11 @@ std::string Summary(const v1::Event& e) {
       return absl::StrCat("corrects #", e.event_corrected().target_position(),
                           ": ", e.event_corrected().reason());
     case v1::Event::kEventRetracted:
-      return absl::StrCat("retracts #", e.event_retracted().target_position(),
-                          ": ",
-                          EnumText<v1::RetractionReason>(
-                              v1::RetractionReason_Name(
-                                  e.event_retracted().reason()),
-                              "RETRACTION_REASON_"));
+      return absl::StrCat(
+          "retracts #", e.event_retracted().target_position(), ": ",
+          EnumText<v1::RetractionReason>(
+              v1::RetractionReason_Name(e.event_retracted().reason()),
+              "RETRACTION_REASON_"));
     case v1::Event::PAYLOAD_NOT_SET:
       break;
   }
@@ -359,7 +357,8 @@ int Append(const Context& ctx, const std::string& path,
   }
   const std::string request_id =
       options.request_id.empty()
-          ? absl::StrCat("cli-append-", HexEncode(content.Finish()).substr(0, 32))
+          ? absl::StrCat("cli-append-",
+                         HexEncode(content.Finish()).substr(0, 32))
           : options.request_id;
 
   // One stream (explicit, or the events' own): Append; else BatchAppend.
@@ -399,8 +398,7 @@ int Append(const Context& ctx, const std::string& path,
           where = absl::StrCat(path, ": line ", lines[index], ": ");
         }
       }
-      *ctx.err << "nenep: append failed: " << where << Describe(ctx, s)
-               << "\n";
+      *ctx.err << "nenep: append failed: " << where << Describe(ctx, s) << "\n";
       return 1;
     }
     if (ctx.json) {
@@ -474,8 +472,8 @@ int Import(const Context& ctx, const std::string& path,
     if (!end) {
       v1::BatchEntry* entry = request.add_entries();
       if (absl::Status s = ParseLine(line, entry); !s.ok()) {
-        *ctx.err << (ctx.progress ? "\n" : "") << "nenep: " << path
-                 << ": line " << number << ": " << s.message() << "\n"
+        *ctx.err << (ctx.progress ? "\n" : "") << "nenep: " << path << ": line "
+                 << number << ": " << s.message() << "\n"
                  << "nenep: imported " << imported
                  << " event(s) before this line; fix it and run the same "
                     "command again (what was imported is skipped)\n";
@@ -490,17 +488,18 @@ int Import(const Context& ctx, const std::string& path,
     }
     const std::string digest = HexEncode(content->Finish()).substr(0, 24);
     content = std::make_unique<Sha256>();
-    request.set_request_id(absl::StrCat(
-        options.request_id_prefix.empty() ? "import" : options.request_id_prefix,
-        "-", digest, "-", lines.front()));
+    request.set_request_id(absl::StrCat(options.request_id_prefix.empty()
+                                            ? "import"
+                                            : options.request_id_prefix,
+                                        "-", digest, "-", lines.front()));
     v1::BatchAppendResponse response;
     grpc::ClientContext call;
     SetDeadline(ctx, &call);
     grpc::Status s = stub->BatchAppend(&call, request, &response);
     if (!s.ok()) {
       *ctx.err << (ctx.progress ? "\n" : "") << "nenep: " << path << ": "
-               << LocateEntry(s.error_message(), lines)
-               << "batch of lines " << lines.front() << ".." << lines.back()
+               << LocateEntry(s.error_message(), lines) << "batch of lines "
+               << lines.front() << ".." << lines.back()
                << " failed: " << Describe(ctx, s) << "\n"
                << "nenep: imported " << imported
                << " event(s) before this batch; nothing of the batch was "
@@ -539,8 +538,8 @@ int Import(const Context& ctx, const std::string& path,
   if (ctx.json) {
     std::string types;
     for (const auto& [type, count] : by_type) {
-      absl::StrAppend(&types, types.empty() ? "" : ",", "\"", type, "\":",
-                      count);
+      absl::StrAppend(&types, types.empty() ? "" : ",", "\"", type,
+                      "\":", count);
     }
     *ctx.out << absl::StrFormat(
         "{\"file\":\"%s\",\"imported\":%d,\"alreadyImported\":%d,"

@@ -18,12 +18,12 @@ namespace nenep::cli {
 
 struct Context {
   std::shared_ptr<grpc::Channel> channel;
-  std::string server;            // for messages
-  bool json = false;             // machine output: one JSON object per line
+  std::string server;  // for messages
+  bool json = false;   // machine output: one JSON object per line
   absl::Duration timeout = absl::Seconds(30);
-  std::ostream* out = nullptr;   // results
-  std::ostream* err = nullptr;   // errors, progress
-  bool progress = false;         // draw a progress line on *err
+  std::ostream* out = nullptr;  // results
+  std::ostream* err = nullptr;  // errors, progress
+  bool progress = false;        // draw a progress line on *err
 };
 
 struct AppendOptions {

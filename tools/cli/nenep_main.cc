@@ -55,7 +55,8 @@ constexpr char kUsage[] =
     "  status            health and figures of the server\n"
     "  backup DIR        online backup into DIR (a path on the server)\n"
     "  restore           offline: --backup_dir=B --data_dir=NEW_DIR\n\n"
-    "A JSON Lines line is a nenep.v1.BatchEntry ({\"stream\":..,\"event\":{..}})\n"
+    "A JSON Lines line is a nenep.v1.BatchEntry "
+    "({\"stream\":..,\"event\":{..}})\n"
     "or a bare nenep.v1.Event ({\"businessDate\":{..},\"sessionHeld\":{..}}),\n"
     "in protobuf's JSON mapping (see proto/nenep/v1/events.proto).\n"
     "Exit codes: 0 success, 1 failure, 2 usage error.";
@@ -75,10 +76,9 @@ int main(int argc, char** argv) {
   const std::string command = args[1];
 
   if (command == "restore") {
-    return nenep::cli::Restore(absl::GetFlag(FLAGS_backup_dir),
-                               absl::GetFlag(FLAGS_data_dir),
-                               absl::GetFlag(FLAGS_backup_id), &std::cout,
-                               &std::cerr);
+    return nenep::cli::Restore(
+        absl::GetFlag(FLAGS_backup_dir), absl::GetFlag(FLAGS_data_dir),
+        absl::GetFlag(FLAGS_backup_id), &std::cout, &std::cerr);
   }
 
   nenep::cli::Context ctx;
@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
     if (int rc = need_args(1, "one POSITION")) return rc;
     uint64_t position = 0;
     if (!absl::SimpleAtoi(args[2], &position) || position == 0) {
-      return Usage(absl::StrCat("'", args[2], "' is not a position (1, 2, ...)"));
+      return Usage(
+          absl::StrCat("'", args[2], "' is not a position (1, 2, ...)"));
     }
     return nenep::cli::Get(ctx, position);
   }
