@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "storage/common/status_macros.h"
 
 namespace nenep::services {
 
@@ -19,21 +20,25 @@ absl::CivilDay LocalDay(absl::Time now, absl::TimeZone tz) {
   return absl::ToCivilDay(now, tz);
 }
 
-absl::StatusOr<absl::CivilDay> ToCivilDay(const v1::Date& date,
-                                          const std::string& field) {
+absl::StatusOr<int64_t> CheckDate(const v1::Date& date,
+                                  const std::string& field) {
   if (date.year() < 1900 || date.year() > 2199) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": year ", date.year(), " is outside 1900..2199"));
   }
-  absl::CivilDay day(date.year(), date.month(), date.day());
   if (date.month() < 1 || date.month() > 12 || date.day() < 1 ||
-      day.year() != date.year() || day.month() != date.month() ||
-      day.day() != date.day()) {
+      date.day() > DaysInMonth(date.year(), date.month())) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s: %04d-%02d-%02d is not a calendar date", field,
                         date.year(), date.month(), date.day()));
   }
-  return day;
+  return DayNumber(date.year(), date.month(), date.day());
+}
+
+absl::StatusOr<absl::CivilDay> ToCivilDay(const v1::Date& date,
+                                          const std::string& field) {
+  RETURN_IF_ERROR(CheckDate(date, field).status());
+  return absl::CivilDay(date.year(), date.month(), date.day());
 }
 
 v1::Date FromCivilDay(absl::CivilDay day) {

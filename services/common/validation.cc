@@ -11,11 +11,13 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "services/common/calendar.h"
 #include "services/common/text.h"
+#include "services/common/wire_check.h"
 #include "storage/common/status_macros.h"
 
 namespace nenep::services {
 namespace {
 
+using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
@@ -98,8 +100,9 @@ absl::Status CheckGeneric(const Message& msg, std::string* path,
         *path, absl::StrCat("unknown field number ", unknown.field(0).number(),
                             "; is the client newer than this server?"));
   }
-  if (msg.GetDescriptor() == v1::Date::descriptor()) {
-    return ToCivilDay(static_cast<const v1::Date&>(msg), *path).status();
+  static const Descriptor* const kDate = v1::Date::descriptor();
+  if (msg.GetDescriptor() == kDate) {
+    return CheckDate(static_cast<const v1::Date&>(msg), *path).status();
   }
   thread_local std::vector<const FieldDescriptor*> fields_storage;
   std::vector<const FieldDescriptor*> fields;
@@ -230,10 +233,9 @@ absl::Status CheckRange(const v1::DateRange& range, const std::string& field,
   }
   if (!range.has_start()) return Invalid(Sub(field, "start"), "required");
   if (!range.has_end()) return Invalid(Sub(field, "end"), "required");
-  ASSIGN_OR_RETURN(absl::CivilDay start,
-                   ToCivilDay(range.start(), Sub(field, "start")));
-  ASSIGN_OR_RETURN(absl::CivilDay end,
-                   ToCivilDay(range.end(), Sub(field, "end")));
+  ASSIGN_OR_RETURN(int64_t start,
+                   CheckDate(range.start(), Sub(field, "start")));
+  ASSIGN_OR_RETURN(int64_t end, CheckDate(range.end(), Sub(field, "end")));
   if (end < start) {
     return Invalid(
         field, absl::StrCat("end ", FormatDayIso(range.end()),
@@ -272,9 +274,8 @@ absl::Status CheckPeriodRef(const v1::PeriodRef& p, const std::string& field) {
   return absl::OkStatus();
 }
 
-// First and last day of a period.
-void PeriodBounds(const v1::PeriodRef& p, absl::CivilDay* first,
-                  absl::CivilDay* last) {
+// First and last day (day numbers) of a period.
+void PeriodBounds(const v1::PeriodRef& p, int64_t* first, int64_t* last) {
   int from_month = 1;
   int months = 12;
   switch (p.part_case()) {
@@ -293,9 +294,9 @@ void PeriodBounds(const v1::PeriodRef& p, absl::CivilDay* first,
     case v1::PeriodRef::PART_NOT_SET:
       break;
   }
-  const absl::CivilMonth m(p.year(), from_month);
-  *first = absl::CivilDay(m);
-  *last = absl::CivilDay(m + months) - 1;
+  const int to_month = from_month + months - 1;
+  *first = DayNumber(p.year(), from_month, 1);
+  *last = DayNumber(p.year(), to_month, DaysInMonth(p.year(), to_month));
 }
 
 absl::Status CheckIdList(
@@ -423,7 +424,7 @@ absl::Status CheckMemberLeft(const v1::MemberLeft& e, const std::string& p) {
 }
 
 absl::Status CheckPlanIssued(const v1::PlanIssued& e, const std::string& p,
-                             absl::CivilDay issued) {
+                             int64_t issued) {
   RETURN_IF_ERROR(RequireId(e.plan_id(), p, "plan_id"));
   RETURN_IF_ERROR(RequireId(e.issuer_unit_id(), p, "issuer_unit_id"));
   RETURN_IF_ERROR(RequireEnum(e.kind(), p, "kind"));
@@ -454,8 +455,7 @@ absl::Status CheckPlanIssued(const v1::PlanIssued& e, const std::string& p,
     }
     RETURN_IF_ERROR(CheckIdList(r.unit_ids(), f, "unit_ids"));
     if (!r.has_due_date()) return Invalid(Sub(f, "due_date"), "required");
-    ASSIGN_OR_RETURN(absl::CivilDay due,
-                     ToCivilDay(r.due_date(), Sub(f, "due_date")));
+    ASSIGN_OR_RETURN(int64_t due, CheckDate(r.due_date(), Sub(f, "due_date")));
     if (due < issued) {
       return Invalid(Sub(f, "due_date"),
                      absl::StrCat(FormatDayIso(r.due_date()),
@@ -466,7 +466,7 @@ absl::Status CheckPlanIssued(const v1::PlanIssued& e, const std::string& p,
 }
 
 absl::Status CheckSessionHeld(const v1::SessionHeld& e, const std::string& p,
-                              absl::CivilDay held) {
+                              int64_t held) {
   RETURN_IF_ERROR(RequireId(e.session_id(), p, "session_id"));
   RETURN_IF_ERROR(RequireId(e.unit_id(), p, "unit_id"));
   RETURN_IF_ERROR(RequireEnum(e.kind(), p, "kind"));
@@ -488,7 +488,7 @@ absl::Status CheckSessionHeld(const v1::SessionHeld& e, const std::string& p,
     if (part == v1::PeriodRef::PART_NOT_SET) {
       return Invalid(f, "give a month or a quarter");
     }
-    absl::CivilDay first, last;
+    int64_t first = 0, last = 0;
     PeriodBounds(e.for_period(), &first, &last);
     // A session may be held a little before or after the period it counts
     // for, not months away from it.
@@ -628,12 +628,11 @@ absl::Status CheckAwardGiven(const v1::AwardGiven& e, const std::string& p) {
 }
 
 absl::Status CheckPayload(const v1::Event& event, const std::string& path,
-                          absl::CivilDay day, const ValidationLimits& limits,
-                          absl::CivilDay today);
+                          int64_t day, const ValidationLimits& limits,
+                          int64_t today);
 
 absl::Status CheckCorrection(const v1::EventCorrected& e, const std::string& p,
-                             const ValidationLimits& limits,
-                             absl::CivilDay today) {
+                             const ValidationLimits& limits, int64_t today) {
   if (e.target_position() == 0) {
     return Invalid(Sub(p, "target_position"), "required");
   }
@@ -650,14 +649,14 @@ absl::Status CheckCorrection(const v1::EventCorrected& e, const std::string& p,
   if (!r.has_business_date()) {
     return Invalid(Sub(f, "business_date"), "required");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay day,
-                   ToCivilDay(r.business_date(), Sub(f, "business_date")));
+  ASSIGN_OR_RETURN(int64_t day,
+                   CheckDate(r.business_date(), Sub(f, "business_date")));
   return CheckPayload(r, f, day, limits, today);
 }
 
 absl::Status CheckPayload(const v1::Event& event, const std::string& path,
-                          absl::CivilDay day, const ValidationLimits& limits,
-                          absl::CivilDay today) {
+                          int64_t day, const ValidationLimits& limits,
+                          int64_t today) {
   switch (event.payload_case()) {
     case v1::Event::kUnitCreated:
       return CheckUnitCreated(event.unit_created(), Sub(path, "unit_created"));
@@ -752,39 +751,64 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateEvent(const v1::Event& event, const std::string& path,
-                           const ValidationLimits& limits, absl::CivilDay today,
-                           std::unique_ptr<v1::Event>* normalized) {
+absl::Status ValidateAndSerialize(const v1::Event& event,
+                                  const std::string& path,
+                                  const ValidationLimits& limits,
+                                  absl::CivilDay today, std::string* payload,
+                                  std::unique_ptr<v1::Event>* normalized) {
   normalized->reset();
-  const size_t bytes = event.ByteSizeLong();
-  if (bytes > limits.max_event_bytes) {
+  payload->clear();
+  event.SerializeToString(payload);
+  if (payload->size() > limits.max_event_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        path, ": event of ", bytes, " bytes; at most ", limits.max_event_bytes,
-        " allowed (nenepd --max_event_bytes)"));
+        path, ": event of ", payload->size(), " bytes; at most ",
+        limits.max_event_bytes, " allowed (nenepd --max_event_bytes)"));
   }
-  std::string walk_path = path;
-  bool needs_nfc = false;
-  RETURN_IF_ERROR(CheckGeneric(event, &walk_path, limits, &needs_nfc));
   const v1::Event* checked = &event;
-  if (needs_nfc) {
-    *normalized = std::make_unique<v1::Event>(event);
-    absl::Status s = NormalizeStrings(normalized->get());
-    if (!s.ok()) return Invalid(path, s.message());
-    checked = normalized->get();
+  switch (CheckWire(v1::Event::descriptor(), *payload, limits.max_text_bytes)) {
+    case WireVerdict::kOk:
+      break;
+    case WireVerdict::kInvalid: {
+      // Rare: let the reflection walk say precisely what is wrong.
+      std::string walk_path = path;
+      bool needs_nfc = false;
+      RETURN_IF_ERROR(CheckGeneric(event, &walk_path, limits, &needs_nfc));
+      return absl::InternalError(
+          absl::StrCat(path,
+                       ": the event's encoding does not check, but no field is "
+                       "named as wrong; please report this"));
+    }
+    case WireVerdict::kNeedsNfc: {
+      *normalized = std::make_unique<v1::Event>(event);
+      absl::Status s = NormalizeStrings(normalized->get());
+      if (!s.ok()) return Invalid(path, s.message());
+      checked = normalized->get();
+      payload->clear();
+      checked->SerializeToString(payload);
+      break;
+    }
   }
   if (!checked->has_business_date()) {
     return Invalid(path, "business_date", "required");
   }
-  ASSIGN_OR_RETURN(absl::CivilDay day, ToCivilDay(checked->business_date(),
-                                                  Sub(path, "business_date")));
-  if (day > today + limits.max_future_days) {
+  ASSIGN_OR_RETURN(int64_t day, CheckDate(checked->business_date(),
+                                          Sub(path, "business_date")));
+  const int64_t today_number = DayNumber(today);
+  if (day > today_number + limits.max_future_days) {
     return Invalid(path, "business_date",
                    absl::StrCat(FormatDayIso(checked->business_date()),
                                 " is in the future (today in "
                                 "Asia/Ho_Chi_Minh is ",
                                 absl::FormatCivilTime(today), ")"));
   }
-  return CheckPayload(*checked, path, day, limits, today);
+  return CheckPayload(*checked, path, day, limits, today_number);
+}
+
+absl::Status ValidateEvent(const v1::Event& event, const std::string& path,
+                           const ValidationLimits& limits, absl::CivilDay today,
+                           std::unique_ptr<v1::Event>* normalized) {
+  std::string payload;
+  return ValidateAndSerialize(event, path, limits, today, &payload, normalized);
 }
 
 absl::string_view EventTypeName(const v1::Event& event) {

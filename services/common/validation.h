@@ -44,6 +44,14 @@ absl::Status ValidateEvent(const v1::Event& event, const std::string& path,
                            const ValidationLimits& limits, absl::CivilDay today,
                            std::unique_ptr<v1::Event>* normalized);
 
+// ValidateEvent, and the event's serialized bytes (in NFC) in *payload: what
+// the log stores. The per-event hot path of appends.
+absl::Status ValidateAndSerialize(const v1::Event& event,
+                                  const std::string& path,
+                                  const ValidationLimits& limits,
+                                  absl::CivilDay today, std::string* payload,
+                                  std::unique_ptr<v1::Event>* normalized);
+
 // Identifiers chosen by callers (unit_id, member_id, plan_id ...): 1 to 128
 // characters from [A-Za-z0-9._:-].
 absl::Status ValidateId(absl::string_view id, const std::string& field);

@@ -56,6 +56,8 @@ EventLogService::EventLogService(const StoreHandle* store,
                                  Metrics* metrics)
     : store_(store), options_(std::move(options)), metrics_(metrics) {
   if (!options_.clock) options_.clock = [] { return absl::Now(); };
+  SetMessageAllocatorFor_Append(&append_allocator_);
+  SetMessageAllocatorFor_BatchAppend(&batch_allocator_);
 }
 
 void EventLogService::Done(Rpc rpc, absl::Time start,
@@ -72,8 +74,8 @@ absl::Status EventLogService::PrepareEvent(
     const v1::Event& event, const std::string& path, storage::EventLog* log,
     absl::CivilDay today, storage::NewEvent* out, std::string* natural_stream) {
   std::unique_ptr<v1::Event> normalized;
-  RETURN_IF_ERROR(
-      ValidateEvent(event, path, options_.limits, today, &normalized));
+  RETURN_IF_ERROR(ValidateAndSerialize(event, path, options_.limits, today,
+                                       &out->payload, &normalized));
   const v1::Event& e = normalized ? *normalized : event;
   *natural_stream = NaturalStream(e);
   if (natural_stream->empty()) {
@@ -117,8 +119,6 @@ absl::Status EventLogService::PrepareEvent(
     *natural_stream = record->stream;
   }
   out->type = std::string(EventTypeName(e));
-  out->payload.clear();
-  e.SerializeToString(&out->payload);
   return absl::OkStatus();
 }
 
@@ -153,8 +153,12 @@ grpc::ServerUnaryReactor* EventLogService::Append(
     }
     const absl::CivilDay today = LocalDay(options_.clock(), options_.zone);
     append.events.resize(request->events_size());
-    Sha256 hash;
-    hash.UpdateField("Append");
+    // The body hash is needed only to recognize a repeated request_id.
+    std::unique_ptr<Sha256> hash;
+    if (!request->request_id().empty()) {
+      hash = std::make_unique<Sha256>();
+      hash->UpdateField("Append");
+    }
     for (int i = 0; i < request->events_size(); ++i) {
       const std::string path = absl::StrCat("events[", i, "]");
       std::string natural;
@@ -171,13 +175,15 @@ grpc::ServerUnaryReactor* EventLogService::Append(
                          "for several)"));
       }
       append.events[i].stream = stream;
-      hash.UpdateField(append.events[i].payload);
+      if (hash) hash->UpdateField(append.events[i].payload);
     }
     append.events[0].expected = ToExpected(request->expected_revision());
-    hash.UpdateField(stream);
-    hash.UpdateField(ExpectedKey(append.events[0].expected));
     append.request_id = request->request_id();
-    if (!append.request_id.empty()) append.body_hash = hash.Finish();
+    if (hash) {
+      hash->UpdateField(stream);
+      hash->UpdateField(ExpectedKey(append.events[0].expected));
+      append.body_hash = hash->Finish();
+    }
     append.deadline = Deadline(context);
     return absl::OkStatus();
   }();
@@ -236,8 +242,11 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
     }
     const absl::CivilDay today = LocalDay(options_.clock(), options_.zone);
     append.events.resize(request->entries_size());
-    Sha256 hash;
-    hash.UpdateField("BatchAppend");
+    std::unique_ptr<Sha256> hash;
+    if (!request->request_id().empty()) {
+      hash = std::make_unique<Sha256>();
+      hash->UpdateField("BatchAppend");
+    }
     for (int i = 0; i < request->entries_size(); ++i) {
       const v1::BatchEntry& entry = request->entries(i);
       const std::string path = absl::StrCat("entries[", i, "]");
@@ -257,12 +266,14 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
       }
       out.stream = std::move(natural);
       out.expected = ToExpected(entry.expected_revision());
-      hash.UpdateField(out.stream);
-      hash.UpdateField(ExpectedKey(out.expected));
-      hash.UpdateField(out.payload);
+      if (hash) {
+        hash->UpdateField(out.stream);
+        hash->UpdateField(ExpectedKey(out.expected));
+        hash->UpdateField(out.payload);
+      }
     }
     append.request_id = request->request_id();
-    if (!append.request_id.empty()) append.body_hash = hash.Finish();
+    if (hash) append.body_hash = hash->Finish();
     append.deadline = Deadline(context);
     return absl::OkStatus();
   }();

@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "nenep/v1/log.grpc.pb.h"
+#include "services/common/arena_allocator.h"
 #include "services/common/metrics.h"
 #include "services/common/store.h"
 #include "services/common/validation.h"
@@ -68,6 +69,10 @@ class EventLogService final : public v1::EventLog::CallbackService {
   const StoreHandle* store_;
   EventLogServiceOptions options_;
   Metrics* metrics_;
+  ArenaMessageAllocator<v1::AppendRequest, v1::AppendResponse>
+      append_allocator_;
+  ArenaMessageAllocator<v1::BatchAppendRequest, v1::BatchAppendResponse>
+      batch_allocator_;
 };
 
 // The RecordedEvent for a stored record; kDataLoss if its payload does not

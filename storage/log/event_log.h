@@ -109,6 +109,7 @@ struct LogStats {
   absl::Time last_recorded_at;  // of the head event; InfinitePast if empty
   uint64_t disk_bytes = 0;
   uint64_t appends_committed = 0;  // requests committed since open
+  Position indexed = 0;  // the stream index holds positions up to here
 };
 
 // Told about every commit, on the committer thread, after the write is

@@ -1,12 +1,15 @@
 // Key layout of the RocksDB store. Prose, grammar and reasons:
 // storage/FORMAT.md.
 //
-//   CF "default"       "format"                         -> kFormatVersion
-//   CF "log"           Fixed64BE(position)              -> storage.v1.LogRecord
-//   CF "streams"       stream '\0' Fixed64BE(revision)  -> Fixed64BE(position)
-//   CF "stream_heads"  stream                           ->
-//   storage.v1.StreamHead CF "requests"      request_id ->
-//   storage.v1.RequestRecord
+// clang-format off
+// The log instance (the data directory):
+//   CF "default"   "format"                         -> kFormatVersion
+//   CF "log"       Fixed64BE(position)              -> storage.v1.LogRecord
+//   CF "requests"  request_id                       -> storage.v1.RequestRecord
+// The stream index instance (data directory/stream_index):
+//   CF "default"   "index_position"                 -> Fixed64BE(position)
+//   CF "streams"   stream '\0' Fixed64BE(revision)  -> Fixed64BE(position)
+// clang-format on
 //
 // Big-endian integers, so RocksDB's bytewise order equals numeric order.
 // DO NOT CHANGE existing layouts: they are on disk. Add a new column family or
@@ -21,11 +24,18 @@
 namespace nenep::storage {
 
 inline constexpr absl::string_view kFormatKey = "format";
+// The last position the stream index holds (CF "default", Fixed64BE).
+inline constexpr absl::string_view kIndexPositionKey = "index_position";
 inline constexpr absl::string_view kFormatVersion = "nenep-log-v1";
+
+// The stream index is its own RocksDB instance in this subdirectory of the
+// data directory (and of a backup directory); the log's backup goes to
+// kLogBackupDir of a backup directory.
+inline constexpr char kStreamIndexDir[] = "stream_index";
+inline constexpr char kLogBackupDir[] = "log";
 
 inline constexpr char kLogCf[] = "log";
 inline constexpr char kStreamsCf[] = "streams";
-inline constexpr char kStreamHeadsCf[] = "stream_heads";
 inline constexpr char kRequestsCf[] = "requests";
 
 std::string LogKey(uint64_t position);

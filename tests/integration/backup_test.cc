@@ -64,7 +64,7 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
     absl::MutexLock lock(&mu);
     before = acked;
   }
-  const std::string backup_dir = server.data_dir() + "/../backup";
+  const std::string backup_dir = server.dir() + "/backup";
   grpc::ClientContext ctx;
   v1::CreateBackupRequest req;
   req.set_directory(
@@ -81,7 +81,7 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
   EXPECT_GT(backup.size_bytes(), 0u);
 
   // Restore with the CLI into a new directory and serve it.
-  const std::string restored = server.data_dir() + "/../restored";
+  const std::string restored = server.dir() + "/restored";
   std::string out;
   ASSERT_EQ(
       RunCommand({BinaryPath("tools/nenep"), "restore",

@@ -538,7 +538,7 @@ TEST_F(ServerTest, StatusReportsTheStore) {
   ASSERT_TRUE(server_.admin()->GetStatus(&ctx, {}, &status).ok());
   EXPECT_TRUE(status.serving());
   EXPECT_EQ(status.head_position(), 4u);
-  EXPECT_EQ(status.data_dir(), server_.data_dir() + "/data");
+  EXPECT_EQ(status.data_dir(), server_.dir() + "/data");
   EXPECT_GT(status.last_recorded_at().seconds(), 0);
   EXPECT_EQ(status.appends_total(), 1u);
 }

@@ -439,8 +439,7 @@ TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
     // Delete position 3 behind the log's back.
     rocksdb::DBOptions db_options;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name :
-         {"default", kLogCf, kStreamsCf, kStreamHeadsCf, kRequestsCf}) {
+    for (const char* name : {"default", kLogCf, kRequestsCf}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -27,7 +27,8 @@ class TestServer {
   void Restart();
   void Stop();
 
-  const std::string& data_dir() const { return dir_.path(); }
+  // The temporary directory; the store is dir()/data.
+  const std::string& dir() const { return dir_.path(); }
   std::string address() const;
   std::shared_ptr<grpc::Channel> NewChannel() const;
   v1::EventLog::Stub* log() { return log_.get(); }

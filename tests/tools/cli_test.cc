@@ -37,7 +37,7 @@ class CliTest : public ::testing::Test {
     return RunCommand(argv, out, err, stdin_data);
   }
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = server_.data_dir() + "/" + name;
+    const std::string path = server_.dir() + "/" + name;
     std::ofstream(path) << content;
     return path;
   }

@@ -1,0 +1,235 @@
+// Internal to storage/log: the RocksDB implementation of EventLog. Users
+// include rocksdb_event_log.h. The implementation is split by concern:
+//   rocksdb_event_log.cc        open, close, backup, stats
+//   rocksdb_event_log_write.cc  the committer (group commit)
+//   rocksdb_event_log_read.cc   reads
+//   stream_index.cc             the stream index, applied behind a checkpoint
+//
+// Two RocksDB instances: the log (data_dir) and the stream index
+// (data_dir/stream_index), so that their writers never wait for each other.
+// The committer owns the head of the log and is the only writer of the log
+// instance. The indexer applies the index entries of committed events, in
+// commit order, to the index instance without a WAL; its checkpoint (the last
+// indexed position) is written in the same batches and atomic flushes
+// persist both together. On open, the index catches up from its checkpoint
+// by reading the log.
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/db.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/slice_transform.h"
+#include "storage/log/event_log.h"
+#include "storage/log/rocksdb_event_log.h"
+
+namespace nenep::storage::internal {
+
+// The absl::Status payload carrying the actual revision of an ABORTED
+// append (see AbortedRevision()).
+inline constexpr char kAbortedRevisionPayload[] = "nenep.dev/current-revision";
+
+inline absl::string_view AsView(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+inline rocksdb::Slice AsSlice(absl::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+
+// The head of a stream: its revision (number of events) and the position of
+// its last event. Revision 0: the stream does not exist.
+struct StreamHead {
+  Revision revision = 0;
+  Position last_position = 0;
+};
+
+// A consistent read view: a head position and a RocksDB snapshot taken after
+// everything up to it was written.
+struct View {
+  Position head = 0;
+  std::shared_ptr<const rocksdb::Snapshot> snapshot;
+};
+
+// One index entry: the event at `position` is revision `revision` of
+// `stream`.
+struct IndexEntry {
+  std::string stream;
+  Revision revision = 0;
+  Position position = 0;
+};
+
+// A stream's index keys start with its name and a 0x00 byte: the prefix by
+// which RocksDB keeps per-stream memtable lists and prefix bloom filters.
+// The name is persisted in the store's options; never change it.
+class StreamPrefixTransform final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "nenep.StreamPrefix.v1"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* nul = std::memchr(key.data(), '\0', key.size());
+    return rocksdb::Slice(key.data(),
+                          static_cast<const char*>(nul) - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+};
+
+// Committed stream heads kept in memory by the committer, in two
+// generations: the most recently used entries stay without per-entry LRU
+// bookkeeping. A head whose last event is not indexed yet is never dropped,
+// so a stream missing here has all its events in the index.
+// Committer thread only.
+class StreamHeadCache {
+ public:
+  explicit StreamHeadCache(size_t capacity)
+      : generation_limit_(capacity / 2 > 0 ? capacity / 2 : 1) {}
+
+  const StreamHead* Find(const std::string& stream, Position indexed);
+  void Insert(const std::string& stream, const StreamHead& head,
+              Position indexed);
+
+ private:
+  StreamHead* InsertCurrent(const std::string& stream, const StreamHead& head,
+                            Position indexed);
+
+  size_t generation_limit_;
+  absl::flat_hash_map<std::string, StreamHead> current_;
+  absl::flat_hash_map<std::string, StreamHead> previous_;
+};
+
+struct Pending {
+  AppendRequest request;
+  EventLog::AppendCallback done;
+  size_t bytes = 0;
+};
+
+class RocksDbEventLog final : public EventLog {
+ public:
+  explicit RocksDbEventLog(LogOptions options);
+  ~RocksDbEventLog() override;
+
+  absl::Status Init();
+
+  void AppendAsync(AppendRequest request, AppendCallback done) override;
+  absl::StatusOr<std::vector<Record>> ReadAll(Position from,
+                                              Direction direction,
+                                              size_t limit) const override;
+  absl::StatusOr<std::vector<Record>> ReadStream(absl::string_view stream,
+                                                 Revision from,
+                                                 Direction direction,
+                                                 size_t limit) const override;
+  absl::StatusOr<Record> Get(Position position) const override;
+  absl::StatusOr<Revision> StreamRevision(
+      absl::string_view stream) const override;
+  Position Head() const override { return LogView().head; }
+  LogStats Stats() const override;
+  absl::StatusOr<BackupInfo> CreateBackup(
+      const std::string& directory) override;
+  absl::Status Close() override;
+
+ private:
+  // What the committer decided for one request of a group.
+  struct Outcome {
+    absl::Status status;
+    AppendResult result;
+    int repeat_of = -1;  // >= 0: a repeat of that request of the group
+    bool accepted = false;
+  };
+
+  // --- committer (rocksdb_event_log_write.cc) ---
+  bool HasWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || closing_;
+  }
+  void CommitterLoop();
+  void CommitGroup(std::vector<Pending>* group);
+  absl::StatusOr<StreamHead> CommittedHead(const std::string& stream);
+  absl::StatusOr<AppendResult> PriorResult(absl::string_view request_id,
+                                           const std::string& value);
+
+  // --- stream index (stream_index.cc) ---
+  // Hands the index entries of a committed group (positions up to `last`)
+  // to the indexer. Blocks while the indexer is far behind.
+  void EnqueueIndex(Position last, std::vector<IndexEntry> entries);
+  void IndexerLoop();
+  // Writes entries and the checkpoint `last` (no WAL) and publishes the
+  // index view.
+  absl::Status WriteIndex(Position last,
+                          const std::vector<IndexEntry>& entries);
+  // Indexes the log after the index checkpoint, before serving.
+  absl::Status CatchUpIndex(Position checkpoint, Position head);
+  // A view in which everything up to `position` is indexed; waits for the
+  // indexer if needed.
+  absl::StatusOr<View> IndexView(Position position) const;
+  bool IndexedAtLeast(Position position) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+
+  // --- reads (rocksdb_event_log_read.cc) ---
+  absl::StatusOr<StreamHead> ReadHead(const rocksdb::ReadOptions& ro,
+                                      absl::string_view stream) const;
+  View LogView() const;
+  static View MakeView(rocksdb::DB* db, Position head);
+
+  LogOptions options_;
+  // The log instance.
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* requests_cf_ = nullptr;
+  // The stream index instance.
+  std::unique_ptr<rocksdb::DB> index_db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> index_handles_;  // owned
+  rocksdb::ColumnFamilyHandle* index_meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+
+  // The append queue.
+  absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+
+  absl::Mutex close_mu_;
+  bool closed_ ABSL_GUARDED_BY(close_mu_) = false;
+
+  // The log view, published by the committer after each commit.
+  mutable absl::Mutex view_mu_;
+  View log_view_ ABSL_GUARDED_BY(view_mu_);
+
+  // The indexer's queue and its view.
+  mutable absl::Mutex index_mu_;
+  std::deque<std::pair<Position, std::vector<IndexEntry>>> index_queue_
+      ABSL_GUARDED_BY(index_mu_);
+  size_t index_queued_entries_ ABSL_GUARDED_BY(index_mu_) = 0;
+  bool index_stopping_ ABSL_GUARDED_BY(index_mu_) = false;
+  View index_view_ ABSL_GUARDED_BY(index_mu_);
+  absl::Status index_error_ ABSL_GUARDED_BY(index_mu_);
+  // Read by the committer without index_mu_ (for the head cache).
+  std::atomic<Position> indexed_{0};
+
+  absl::Mutex backup_mu_;  // one backup at a time
+
+  std::thread committer_;
+  std::thread indexer_;
+  std::atomic<int64_t> last_recorded_micros_{0};
+  std::atomic<uint64_t> appends_committed_{0};
+
+  // Committer thread only (and Init, before the threads start).
+  Position next_position_ = 1;
+  int64_t committer_last_micros_ = 0;
+  StreamHeadCache heads_{1};
+};
+
+}  // namespace nenep::storage::internal

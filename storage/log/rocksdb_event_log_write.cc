@@ -1,0 +1,466 @@
+// RocksDbEventLog: the committer. One thread takes what is queued, checks
+// request ids and expected revisions in order, assigns positions, writes one
+// WriteBatch with sync=true and answers only after the sync returns.
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "nenep/storage/v1/records.pb.h"
+#include "rocksdb/write_batch.h"
+#include "storage/common/coding.h"
+#include "storage/common/logging.h"
+#include "storage/common/status_macros.h"
+#include "storage/log/log_format.h"
+#include "storage/log/rocks_status.h"
+#include "storage/log/rocksdb_event_log_impl.h"
+
+namespace nenep::storage::internal {
+namespace {
+
+absl::Status ValidateStreamName(absl::string_view stream) {
+  if (stream.empty()) return absl::InvalidArgumentError("empty stream name");
+  if (stream.size() > kMaxStreamNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream name longer than ", kMaxStreamNameBytes, " bytes"));
+  }
+  if (stream.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("stream name contains a NUL byte");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Aborted(absl::string_view stream, const ExpectedRevision& expected,
+                     Revision actual, size_t event_index) {
+  std::string want;
+  switch (expected.kind) {
+    case ExpectedRevision::Kind::kNoStream:
+      want = "no stream";
+      break;
+    case ExpectedRevision::Kind::kExact:
+      want = absl::StrCat("revision ", expected.revision);
+      break;
+    case ExpectedRevision::Kind::kStreamExists:
+      want = "an existing stream";
+      break;
+    case ExpectedRevision::Kind::kAny:
+      want = "any revision";
+      break;
+  }
+  absl::Status status = absl::AbortedError(absl::StrCat(
+      "wrong expected revision for stream '", stream, "' (event ", event_index,
+      " of the request): expected ", want, ", but the stream is at revision ",
+      actual, actual == 0 ? " (it does not exist)" : "",
+      "; re-read the stream and retry"));
+  status.SetPayload(kAbortedRevisionPayload, absl::Cord(absl::StrCat(actual)));
+  return status;
+}
+
+bool Satisfies(const ExpectedRevision& expected, Revision actual) {
+  switch (expected.kind) {
+    case ExpectedRevision::Kind::kAny:
+      return true;
+    case ExpectedRevision::Kind::kNoStream:
+      return actual == 0;
+    case ExpectedRevision::Kind::kExact:
+      return actual == expected.revision;
+    case ExpectedRevision::Kind::kStreamExists:
+      return actual > 0;
+  }
+  return false;
+}
+
+// The heads of the streams one request touches, as it would leave them:
+// a short list for the usual one or two streams, a hash map for batches.
+class RequestHeads {
+ public:
+  StreamHead* Find(absl::string_view stream) {
+    if (!map_.empty()) {
+      auto it = map_.find(stream);
+      return it == map_.end() ? nullptr : &it->second;
+    }
+    for (auto& [name, head] : small_) {
+      if (name == stream) return &head;
+    }
+    return nullptr;
+  }
+  StreamHead* Add(absl::string_view stream, const StreamHead& head) {
+    if (map_.empty() && small_.size() < kSmall) {
+      small_.emplace_back(stream, head);
+      return &small_.back().second;
+    }
+    if (map_.empty()) {
+      for (auto& [name, h] : small_) map_.emplace(name, h);
+      small_.clear();
+    }
+    return &map_.emplace(stream, head).first->second;
+  }
+  template <typename F>
+  void ForEach(F f) {
+    for (auto& [name, head] : small_) f(name, head);
+    for (auto& [name, head] : map_) f(name, head);
+  }
+
+ private:
+  static constexpr size_t kSmall = 8;
+  absl::InlinedVector<std::pair<absl::string_view, StreamHead>, kSmall> small_;
+  absl::flat_hash_map<absl::string_view, StreamHead> map_;
+};
+
+size_t RequestBytes(const AppendRequest& request) {
+  size_t bytes = request.request_id.size() + request.principal.size() + 64;
+  for (const NewEvent& e : request.events) {
+    bytes += e.stream.size() + e.type.size() + e.payload.size() + 32;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+const StreamHead* StreamHeadCache::Find(const std::string& stream,
+                                        Position indexed) {
+  if (auto it = current_.find(stream); it != current_.end()) {
+    return &it->second;
+  }
+  if (auto it = previous_.find(stream); it != previous_.end()) {
+    const StreamHead head = it->second;
+    return InsertCurrent(stream, head, indexed);
+  }
+  return nullptr;
+}
+
+void StreamHeadCache::Insert(const std::string& stream, const StreamHead& head,
+                             Position indexed) {
+  InsertCurrent(stream, head, indexed);
+}
+
+StreamHead* StreamHeadCache::InsertCurrent(const std::string& stream,
+                                           const StreamHead& head,
+                                           Position indexed) {
+  if (current_.size() >= generation_limit_ && !current_.contains(stream)) {
+    // Drop the older generation, except heads the index does not hold yet.
+    absl::flat_hash_map<std::string, StreamHead> older = std::move(previous_);
+    previous_ = std::move(current_);
+    current_ = {};
+    for (auto& [name, h] : older) {
+      if (h.last_position > indexed && !previous_.contains(name)) {
+        current_.emplace(name, h);
+      }
+    }
+  }
+  StreamHead& slot = current_[stream];
+  slot = head;
+  return &slot;
+}
+
+void RocksDbEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
+  absl::Status refused;
+  if (request.events.empty()) {
+    refused = absl::InvalidArgumentError("an append needs at least one event");
+  } else if (!request.request_id.empty() && request.body_hash.empty()) {
+    refused = absl::InvalidArgumentError("a request_id needs a body hash");
+  } else {
+    for (const NewEvent& e : request.events) {
+      refused = ValidateStreamName(e.stream);
+      if (!refused.ok()) break;
+    }
+  }
+  if (refused.ok()) {
+    const size_t bytes = RequestBytes(request);
+    absl::MutexLock lock(&mu_);
+    if (closing_) {
+      refused = absl::UnavailableError(
+          "the log is closing; nothing was written, retry with the same "
+          "request_id");
+    } else if (queued_bytes_ + bytes > options_.max_queued_bytes &&
+               !queue_.empty()) {
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("the commit queue is full (", queued_bytes_ >> 20,
+                       " MiB waiting); nothing was written, retry shortly"));
+    } else {
+      queued_bytes_ += bytes;
+      queue_.push_back(Pending{std::move(request), std::move(done), bytes});
+      return;
+    }
+  }
+  std::move(done)(std::move(refused));
+}
+
+void RocksDbEventLog::CommitterLoop() {
+  std::vector<Pending> group;
+  while (true) {
+    group.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &RocksDbEventLog::HasWorkLocked));
+      if (queue_.empty()) break;  // closing and drained
+      size_t events = 0;
+      size_t bytes = 0;
+      while (!queue_.empty()) {
+        Pending& next = queue_.front();
+        const size_t n = next.request.events.size();
+        if (!group.empty() && (events + n > options_.max_group_events ||
+                               bytes + next.bytes > options_.max_group_bytes)) {
+          break;
+        }
+        events += n;
+        bytes += next.bytes;
+        queued_bytes_ -= next.bytes;
+        group.push_back(std::move(next));
+        queue_.pop_front();
+      }
+    }
+    CommitGroup(&group);
+  }
+}
+
+absl::StatusOr<StreamHead> RocksDbEventLog::CommittedHead(
+    const std::string& stream) {
+  const Position indexed = indexed_.load(std::memory_order_acquire);
+  if (const StreamHead* cached = heads_.Find(stream, indexed)) return *cached;
+  // Not cached: every event of the stream is in the index.
+  ASSIGN_OR_RETURN(StreamHead head, ReadHead(rocksdb::ReadOptions(), stream));
+  heads_.Insert(stream, head, indexed);
+  return head;
+}
+
+absl::StatusOr<AppendResult> RocksDbEventLog::PriorResult(
+    absl::string_view request_id, const std::string& value) {
+  v1::RequestRecord record;
+  if (!record.ParseFromString(value)) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt record of request_id '", request_id, "'"));
+  }
+  AppendResult result;
+  result.first_position = record.first_position();
+  result.last_position = record.first_position() + record.count() - 1;
+  result.recorded_at = absl::FromUnixMicros(record.recorded_at_micros());
+  result.already_appended = true;
+  for (Position p = result.first_position; p <= result.last_position; ++p) {
+    std::string bytes;
+    RETURN_IF_ERROR(
+        FromRocks(db_->Get(rocksdb::ReadOptions(), log_cf_, LogKey(p), &bytes),
+                  absl::StrCat("reading position ", p)));
+    v1::LogRecord rec;
+    if (!rec.ParseFromString(bytes)) {
+      return absl::DataLossError(
+          absl::StrCat("corrupt log record at position ", p));
+    }
+    result.revisions.push_back(rec.revision());
+  }
+  return result;
+}
+
+void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
+  const absl::Time wall = absl::Now();
+  const int64_t micros =
+      std::max(absl::ToUnixMicros(options_.clock()), committer_last_micros_);
+  size_t group_bytes = 0;
+  for (const Pending& p : *group) group_bytes += p.bytes;
+  rocksdb::WriteBatch batch(group_bytes + group_bytes / 4 + 1024);
+  std::vector<Outcome> outcomes(group->size());
+  // Heads changed by the requests accepted so far in this group.
+  absl::flat_hash_map<std::string, StreamHead> group_heads;
+  // request_id -> index of the request of this group that carries it.
+  absl::flat_hash_map<std::string, int> group_requests;
+  std::vector<IndexEntry> index_entries;
+  Position next = next_position_;
+  size_t accepted = 0;
+  v1::LogRecord rec;
+  std::string value;
+
+  for (size_t i = 0; i < group->size(); ++i) {
+    AppendRequest& req = (*group)[i].request;
+    Outcome& out = outcomes[i];
+    if (wall > req.deadline) {
+      out.status = absl::DeadlineExceededError(
+          "the deadline passed while the append was queued; nothing was "
+          "written");
+      continue;
+    }
+    if (!req.request_id.empty()) {
+      if (auto it = group_requests.find(req.request_id);
+          it != group_requests.end()) {
+        if ((*group)[it->second].request.body_hash == req.body_hash) {
+          out.repeat_of = it->second;
+        } else {
+          out.status = absl::AlreadyExistsError(absl::StrCat(
+              "request_id '", req.request_id,
+              "' was already used for a different request; use a new "
+              "request_id for new events"));
+        }
+        continue;
+      }
+      std::string prior;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), requests_cf_,
+                                   req.request_id, &prior);
+      if (s.ok()) {
+        v1::RequestRecord record;
+        if (record.ParseFromString(prior) &&
+            record.body_hash() != req.body_hash) {
+          out.status = absl::AlreadyExistsError(absl::StrCat(
+              "request_id '", req.request_id,
+              "' was already used for a different request (at position ",
+              record.first_position(),
+              "); use a new request_id for new events"));
+        } else {
+          absl::StatusOr<AppendResult> r = PriorResult(req.request_id, prior);
+          if (r.ok()) {
+            out.result = *std::move(r);
+          } else {
+            out.status = r.status();
+          }
+        }
+        continue;
+      }
+      if (!s.IsNotFound()) {
+        out.status = FromRocks(s, "looking up a request_id");
+        continue;
+      }
+    }
+
+    // Check every expectation against the heads as this request would leave
+    // them, then place the events. Most requests touch one stream.
+    RequestHeads local;
+    std::vector<Revision> revisions;
+    revisions.reserve(req.events.size());
+    absl::Status status;
+    for (size_t k = 0; k < req.events.size(); ++k) {
+      const NewEvent& e = req.events[k];
+      StreamHead* head = local.Find(e.stream);
+      if (head == nullptr) {
+        StreamHead current;
+        if (auto g = group_heads.find(e.stream); g != group_heads.end()) {
+          current = g->second;
+        } else {
+          absl::StatusOr<StreamHead> committed = CommittedHead(e.stream);
+          if (!committed.ok()) {
+            status = committed.status();
+            break;
+          }
+          current = *committed;
+        }
+        head = local.Add(e.stream, current);
+      }
+      if (!Satisfies(e.expected, head->revision)) {
+        status = Aborted(e.stream, e.expected, head->revision, k);
+        break;
+      }
+      head->revision += 1;
+      head->last_position = next + k;
+      revisions.push_back(head->revision);
+    }
+    if (!status.ok()) {
+      out.status = std::move(status);
+      continue;
+    }
+
+    for (size_t k = 0; k < req.events.size(); ++k) {
+      NewEvent& e = req.events[k];
+      const Position position = next + k;
+      rec.set_stream(e.stream);
+      rec.set_revision(revisions[k]);
+      rec.set_recorded_at_micros(micros);
+      rec.set_type(e.type);
+      rec.set_payload(std::move(e.payload));
+      rec.set_request_id(req.request_id);
+      rec.set_principal(req.principal);
+      rec.SerializeToString(&value);
+      batch.Put(log_cf_, LogKey(position), value);
+    }
+    if (!req.request_id.empty()) {
+      v1::RequestRecord record;
+      record.set_body_hash(req.body_hash);
+      record.set_first_position(next);
+      record.set_count(static_cast<uint32_t>(req.events.size()));
+      record.set_recorded_at_micros(micros);
+      batch.Put(requests_cf_, req.request_id, record.SerializeAsString());
+      group_requests.emplace(req.request_id, static_cast<int>(i));
+    }
+    local.ForEach([&](absl::string_view name, const StreamHead& head) {
+      group_heads[name] = head;
+    });
+    for (size_t k = 0; k < req.events.size(); ++k) {
+      index_entries.push_back(
+          IndexEntry{std::move(req.events[k].stream), revisions[k], next + k});
+    }
+    out.accepted = true;
+    out.result.first_position = next;
+    out.result.last_position = next + req.events.size() - 1;
+    out.result.revisions = std::move(revisions);
+    out.result.recorded_at = absl::FromUnixMicros(micros);
+    next += req.events.size();
+    ++accepted;
+  }
+
+  if (accepted > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const absl::Time start = absl::Now();
+    rocksdb::Status s = db_->Write(wo, &batch);
+    const absl::Duration latency = absl::Now() - start;
+    if (s.ok()) {
+      const Position group_first = next_position_;
+      next_position_ = next;
+      committer_last_micros_ = micros;
+      last_recorded_micros_.store(micros, std::memory_order_relaxed);
+      appends_committed_.fetch_add(accepted, std::memory_order_relaxed);
+      const Position indexed = indexed_.load(std::memory_order_acquire);
+      for (const auto& [stream, head] : group_heads) {
+        heads_.Insert(stream, head, indexed);
+      }
+      {
+        View view = MakeView(db_.get(), next - 1);
+        absl::MutexLock lock(&view_mu_);
+        log_view_ = std::move(view);
+      }
+      EnqueueIndex(next - 1, std::move(index_entries));
+      if (options_.listener != nullptr) {
+        options_.listener->OnCommit(group_first, next - 1, accepted, latency);
+      }
+    } else {
+      absl::Status failed = FromRocks(s, "committing appends");
+      logging::Error("commit failed; nothing of the group is visible",
+                     {{"requests", accepted}, {"error", failed}});
+      absl::Status answer = absl::UnavailableError(
+          absl::StrCat("the store could not write (", failed.message(),
+                       "); nothing was written, retry with the same "
+                       "request_id"));
+      for (Outcome& out : outcomes) {
+        if (out.accepted) {
+          out.accepted = false;
+          out.status = answer;
+        }
+      }
+      if (options_.listener != nullptr) {
+        options_.listener->OnCommitFailed(failed);
+      }
+      // RocksDB stops writing after a failed sync; try to resume so that the
+      // next group can commit once the fault clears.
+      db_->Resume().PermitUncheckedError();
+    }
+  }
+
+  for (size_t i = 0; i < group->size(); ++i) {
+    Outcome& out = outcomes[i];
+    AppendCallback& done = (*group)[i].done;
+    if (out.repeat_of >= 0) {
+      const Outcome& first = outcomes[out.repeat_of];
+      if (first.status.ok()) {
+        AppendResult r = first.result;
+        r.already_appended = true;
+        std::move(done)(std::move(r));
+      } else {
+        std::move(done)(first.status);
+      }
+    } else if (out.status.ok()) {
+      std::move(done)(std::move(out.result));
+    } else {
+      std::move(done)(out.status);
+    }
+  }
+}
+
+}  // namespace nenep::storage::internal
