@@ -224,6 +224,7 @@ absl::Status RocksDbEventLog::Init() {
   }
   RETURN_IF_ERROR(CatchUpIndex(checkpoint, head));
   indexer_ = std::thread([this] { IndexerLoop(); });
+  syncer_ = std::thread([this] { SyncerLoop(); });
   committer_ = std::thread([this] { CommitterLoop(); });
   return absl::OkStatus();
 }
@@ -328,6 +329,11 @@ absl::Status RocksDbEventLog::Close() {
     closing_ = true;
   }
   if (committer_.joinable()) committer_.join();
+  {
+    absl::MutexLock lock(&sync_mu_);
+    sync_stopping_ = true;
+  }
+  if (syncer_.joinable()) syncer_.join();
   {
     absl::MutexLock lock(&index_mu_);
     index_stopping_ = true;

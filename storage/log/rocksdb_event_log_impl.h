@@ -159,6 +159,29 @@ class RocksDbEventLog final : public EventLog {
   absl::StatusOr<AppendResult> PriorResult(absl::string_view request_id,
                                            const std::string& value);
 
+  // --- syncer (rocksdb_event_log_write.cc) ---
+  // A group written to the WAL but not yet synced: the syncer makes it
+  // durable, then publishes it and answers its callers.
+  struct SyncJob {
+    Position first = 0;
+    Position last = 0;
+    size_t requests = 0;
+    int64_t recorded_micros = 0;
+    View view;  // taken right after the write, published after the sync
+    std::vector<IndexEntry> index_entries;
+    std::vector<std::pair<AppendCallback, absl::StatusOr<AppendResult>>>
+        answers;
+    absl::Time written_at;
+    absl::Duration write_latency;
+  };
+  bool HasSyncWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return !sync_queue_.empty() || sync_stopping_;
+  }
+  bool HasSyncRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return sync_queue_.size() < kMaxUnsyncedGroups;
+  }
+  void SyncerLoop();
+
   // --- stream index (stream_index.cc) ---
   // Hands the index entries of a committed group (positions up to `last`)
   // to the indexer. Blocks while the indexer is far behind.
@@ -214,14 +237,26 @@ class RocksDbEventLog final : public EventLog {
       ABSL_GUARDED_BY(index_mu_);
   size_t index_queued_entries_ ABSL_GUARDED_BY(index_mu_) = 0;
   bool index_stopping_ ABSL_GUARDED_BY(index_mu_) = false;
+  // A reader waits for the index: write now rather than gather more.
+  mutable bool index_wanted_ ABSL_GUARDED_BY(index_mu_) = false;
   View index_view_ ABSL_GUARDED_BY(index_mu_);
   absl::Status index_error_ ABSL_GUARDED_BY(index_mu_);
   // Read by the committer without index_mu_ (for the head cache).
   std::atomic<Position> indexed_{0};
 
+  // Groups written but not synced, oldest first.
+  static constexpr size_t kMaxUnsyncedGroups = 64;
+  absl::Mutex sync_mu_;
+  std::deque<SyncJob> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
+  bool sync_stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // Set when a WAL sync failed: the outcome of the groups written since the
+  // last good sync is unknown, so nothing more is accepted until restart.
+  std::atomic<bool> sync_failed_{false};
+
   absl::Mutex backup_mu_;  // one backup at a time
 
   std::thread committer_;
+  std::thread syncer_;
   std::thread indexer_;
   std::atomic<int64_t> last_recorded_micros_{0};
   std::atomic<uint64_t> appends_committed_{0};

@@ -395,39 +395,49 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
     ++accepted;
   }
 
+  // Answers that do not wait for durability go out now; the others ride
+  // with the group to the syncer.
+  SyncJob job;
+  job.answers.reserve(accepted);
+  auto answer_now = [](AppendCallback& done, absl::StatusOr<AppendResult> r) {
+    std::move(done)(std::move(r));
+  };
+
+  bool written = false;
   if (accepted > 0) {
+    // The WAL write without its sync: the syncer syncs while this thread
+    // prepares the next group. Nothing is published or answered before the
+    // sync returns.
     rocksdb::WriteOptions wo;
-    wo.sync = true;
+    wo.sync = false;
     const absl::Time start = absl::Now();
-    rocksdb::Status s = db_->Write(wo, &batch);
-    const absl::Duration latency = absl::Now() - start;
+    rocksdb::Status s = sync_failed_.load()
+                            ? rocksdb::Status::IOError("an earlier sync failed")
+                            : db_->Write(wo, &batch);
+    job.written_at = absl::Now();
+    job.write_latency = job.written_at - start;
     if (s.ok()) {
-      const Position group_first = next_position_;
+      written = true;
+      job.first = next_position_;
+      job.last = next - 1;
+      job.requests = accepted;
+      job.recorded_micros = micros;
       next_position_ = next;
       committer_last_micros_ = micros;
-      last_recorded_micros_.store(micros, std::memory_order_relaxed);
-      appends_committed_.fetch_add(accepted, std::memory_order_relaxed);
       const Position indexed = indexed_.load(std::memory_order_acquire);
       for (const auto& [stream, head] : group_heads) {
         heads_.Insert(stream, head, indexed);
       }
-      {
-        View view = MakeView(db_.get(), next - 1);
-        absl::MutexLock lock(&view_mu_);
-        log_view_ = std::move(view);
-      }
-      EnqueueIndex(next - 1, std::move(index_entries));
-      if (options_.listener != nullptr) {
-        options_.listener->OnCommit(group_first, next - 1, accepted, latency);
-      }
+      job.view = MakeView(db_.get(), next - 1);
+      job.index_entries = std::move(index_entries);
     } else {
       absl::Status failed = FromRocks(s, "committing appends");
       logging::Error("commit failed; nothing of the group is visible",
                      {{"requests", accepted}, {"error", failed}});
       absl::Status answer = absl::UnavailableError(
           absl::StrCat("the store could not write (", failed.message(),
-                       "); nothing was written, retry with the same "
-                       "request_id"));
+                       "); the append is not acknowledged, retry with the "
+                       "same request_id"));
       for (Outcome& out : outcomes) {
         if (out.accepted) {
           out.accepted = false;
@@ -437,9 +447,7 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       if (options_.listener != nullptr) {
         options_.listener->OnCommitFailed(failed);
       }
-      // RocksDB stops writing after a failed sync; try to resume so that the
-      // next group can commit once the fault clears.
-      db_->Resume().PermitUncheckedError();
+      if (!sync_failed_.load()) db_->Resume().PermitUncheckedError();
     }
   }
 
@@ -448,18 +456,82 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
     AppendCallback& done = (*group)[i].done;
     if (out.repeat_of >= 0) {
       const Outcome& first = outcomes[out.repeat_of];
-      if (first.status.ok()) {
+      if (!first.status.ok()) {
+        answer_now(done, first.status);
+      } else {
         AppendResult r = first.result;
         r.already_appended = true;
-        std::move(done)(std::move(r));
-      } else {
-        std::move(done)(first.status);
+        job.answers.emplace_back(std::move(done), std::move(r));
       }
+    } else if (out.accepted) {
+      job.answers.emplace_back(std::move(done), std::move(out.result));
     } else if (out.status.ok()) {
-      std::move(done)(std::move(out.result));
+      // An earlier request's result (a repeated request_id): durable already.
+      answer_now(done, std::move(out.result));
     } else {
-      std::move(done)(out.status);
+      answer_now(done, out.status);
     }
+  }
+  if (written) {
+    absl::MutexLock lock(&sync_mu_);
+    sync_mu_.Await(absl::Condition(this, &RocksDbEventLog::HasSyncRoomLocked));
+    sync_queue_.push_back(std::move(job));
+  }
+}
+
+void RocksDbEventLog::SyncerLoop() {
+  std::deque<SyncJob> jobs;
+  while (true) {
+    {
+      absl::MutexLock lock(&sync_mu_);
+      sync_mu_.Await(
+          absl::Condition(this, &RocksDbEventLog::HasSyncWorkLocked));
+      if (sync_queue_.empty()) return;  // stopping and drained
+      jobs.swap(sync_queue_);
+    }
+    // One fdatasync makes every group written so far durable.
+    absl::Status synced = sync_failed_.load()
+                              ? absl::UnavailableError("an earlier sync failed")
+                              : FromRocks(db_->SyncWAL(), "syncing the log");
+    if (synced.ok()) {
+      {
+        absl::MutexLock lock(&view_mu_);
+        log_view_ = jobs.back().view;
+      }
+      last_recorded_micros_.store(jobs.back().recorded_micros,
+                                  std::memory_order_relaxed);
+      for (SyncJob& job : jobs) {
+        appends_committed_.fetch_add(job.requests, std::memory_order_relaxed);
+        EnqueueIndex(job.last, std::move(job.index_entries));
+        if (options_.listener != nullptr) {
+          options_.listener->OnCommit(
+              job.first, job.last, job.requests,
+              job.write_latency + (absl::Now() - job.written_at));
+        }
+        for (auto& [done, result] : job.answers) {
+          std::move(done)(std::move(result));
+        }
+      }
+    } else {
+      // The groups may or may not be on disk: refuse everything from now on
+      // rather than build on an unknown state; a restart recovers what the
+      // WAL holds.
+      sync_failed_.store(true);
+      logging::Error(
+          "syncing the log failed; refusing appends until nenepd restarts",
+          {{"error", synced}, {"groups", jobs.size()}});
+      absl::Status answer = absl::UnavailableError(absl::StrCat(
+          "the store could not sync its log (", synced.message(),
+          "); the outcome of this append is unknown: retry with the same "
+          "request_id once the server is back"));
+      for (SyncJob& job : jobs) {
+        if (options_.listener != nullptr) {
+          options_.listener->OnCommitFailed(synced);
+        }
+        for (auto& [done, result] : job.answers) std::move(done)(answer);
+      }
+    }
+    jobs.clear();
   }
 }
 

@@ -29,6 +29,11 @@ constexpr size_t kMaxIndexLagEntries = 1 << 21;
 constexpr size_t kCatchUpChunk = 20000;
 // How long a reader waits for the index to reach what was committed.
 constexpr absl::Duration kIndexWait = absl::Seconds(30);
+// The indexer lets small amounts of work gather this long (or until
+// kIndexBatchEntries wait) so that it writes fewer, larger batches. A reader
+// that needs the newest events (ReadStream right after an append) wakes it.
+constexpr absl::Duration kIndexDelay = absl::Milliseconds(2);
+constexpr size_t kIndexBatchEntries = 4096;
 
 }  // namespace
 
@@ -85,8 +90,18 @@ void RocksDbEventLog::IndexerLoop() {
         }
       };
       index_mu_.Await(absl::Condition(&Ready::Check, this));
+      struct Full {
+        static bool Check(RocksDbEventLog* self)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS {  // index_mu_ is held by Await
+          return self->index_queued_entries_ >= kIndexBatchEntries ||
+                 self->index_stopping_ || self->index_wanted_;
+        }
+      };
+      index_mu_.AwaitWithTimeout(absl::Condition(&Full::Check, this),
+                                 kIndexDelay);
       if (index_queue_.empty()) return;  // stopping and drained
       work.swap(index_queue_);
+      index_wanted_ = false;
     }
     const Position last = work.back().first;
     entries.clear();
@@ -153,6 +168,7 @@ absl::StatusOr<View> RocksDbEventLog::IndexView(Position position) const {
     }
   };
   Args args{this, position};
+  if (!IndexedAtLeast(position)) index_wanted_ = true;  // do not wait long
   if (!index_mu_.AwaitWithTimeout(absl::Condition(&Args::Check, &args),
                                   kIndexWait)) {
     return absl::UnavailableError(
