@@ -69,8 +69,13 @@ absl::Status RocksDbEventLog::Init() {
       rocksdb::NewLRUCache(options_.block_cache_bytes);
   rocksdb::Options base = BaseOptions(options_, cache);
 
+  // The log only ever grows at its end: with universal compaction and
+  // trivial moves its sorted runs are moved, never rewritten (leveled
+  // compaction rewrote them through intra-L0 compactions).
   rocksdb::ColumnFamilyOptions log_cf(base);
   log_cf.write_buffer_size = 64 << 20;
+  log_cf.compaction_style = rocksdb::kCompactionStyleUniversal;
+  log_cf.compaction_options_universal.allow_trivial_move = true;
 
   rocksdb::ColumnFamilyOptions requests_cf(base);
   {
@@ -116,12 +121,14 @@ absl::Status RocksDbEventLog::Init() {
   // The stream index instance: entries of a stream arrive in revision order,
   // so a per-stream insert hint makes each memtable insert cheap; prefix
   // bloom filters answer "no such stream" without reading blocks. Small
-  // memtables bound what the index replays after a crash.
+  // memtables bound what the index replays after a crash; universal
+  // compaction rewrites its randomly ordered keys fewer times than leveled.
   {
     rocksdb::Options index_base = BaseOptions(options_, cache);
     index_base.max_background_jobs = 1;
     rocksdb::ColumnFamilyOptions streams_cf(index_base);
     streams_cf.write_buffer_size = 32 << 20;
+    streams_cf.compaction_style = rocksdb::kCompactionStyleUniversal;
     std::shared_ptr<const rocksdb::SliceTransform> prefix =
         std::make_shared<StreamPrefixTransform>();
     streams_cf.prefix_extractor = prefix;
