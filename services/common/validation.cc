@@ -751,22 +751,21 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateAndSerialize(const v1::Event& event,
-                                  const std::string& path,
-                                  const ValidationLimits& limits,
-                                  absl::CivilDay today, std::string* payload,
-                                  std::unique_ptr<v1::Event>* normalized) {
+absl::Status ValidateEncoded(const v1::Event& event, absl::string_view encoded,
+                             const std::string& path,
+                             const ValidationLimits& limits,
+                             absl::CivilDay today, std::string* payload,
+                             std::unique_ptr<v1::Event>* normalized) {
   normalized->reset();
-  payload->clear();
-  event.SerializeToString(payload);
-  if (payload->size() > limits.max_event_bytes) {
+  if (encoded.size() > limits.max_event_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        path, ": event of ", payload->size(), " bytes; at most ",
+        path, ": event of ", encoded.size(), " bytes; at most ",
         limits.max_event_bytes, " allowed (nenepd --max_event_bytes)"));
   }
   const v1::Event* checked = &event;
-  switch (CheckWire(v1::Event::descriptor(), *payload, limits.max_text_bytes)) {
+  switch (CheckWire(v1::Event::descriptor(), encoded, limits.max_text_bytes)) {
     case WireVerdict::kOk:
+      payload->assign(encoded.data(), encoded.size());
       break;
     case WireVerdict::kInvalid: {
       // Rare: let the reflection walk say precisely what is wrong.
@@ -802,6 +801,17 @@ absl::Status ValidateAndSerialize(const v1::Event& event,
                                 absl::FormatCivilTime(today), ")"));
   }
   return CheckPayload(*checked, path, day, limits, today_number);
+}
+
+absl::Status ValidateAndSerialize(const v1::Event& event,
+                                  const std::string& path,
+                                  const ValidationLimits& limits,
+                                  absl::CivilDay today, std::string* payload,
+                                  std::unique_ptr<v1::Event>* normalized) {
+  std::string encoded;
+  event.SerializeToString(&encoded);
+  return ValidateEncoded(event, encoded, path, limits, today, payload,
+                         normalized);
 }
 
 absl::Status ValidateEvent(const v1::Event& event, const std::string& path,

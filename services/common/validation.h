@@ -52,6 +52,14 @@ absl::Status ValidateAndSerialize(const v1::Event& event,
                                   absl::CivilDay today, std::string* payload,
                                   std::unique_ptr<v1::Event>* normalized);
 
+// Like ValidateAndSerialize for an event already encoded: `event` was parsed
+// from `encoded`, which becomes the payload unless its text needs NFC.
+absl::Status ValidateEncoded(const v1::Event& event, absl::string_view encoded,
+                             const std::string& path,
+                             const ValidationLimits& limits,
+                             absl::CivilDay today, std::string* payload,
+                             std::unique_ptr<v1::Event>* normalized);
+
 // Identifiers chosen by callers (unit_id, member_id, plan_id ...): 1 to 128
 // characters from [A-Za-z0-9._:-].
 absl::Status ValidateId(absl::string_view id, const std::string& field);

@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
+#include "nenep/internal/raw_requests.pb.h"
 #include "services/common/calendar.h"
 #include "services/common/grpc_status.h"
 #include "services/common/proto_time.h"
@@ -56,8 +59,6 @@ EventLogService::EventLogService(const StoreHandle* store,
                                  Metrics* metrics)
     : store_(store), options_(std::move(options)), metrics_(metrics) {
   if (!options_.clock) options_.clock = [] { return absl::Now(); };
-  SetMessageAllocatorFor_Append(&append_allocator_);
-  SetMessageAllocatorFor_BatchAppend(&batch_allocator_);
 }
 
 void EventLogService::Done(Rpc rpc, absl::Time start,
@@ -71,12 +72,18 @@ void EventLogService::Done(Rpc rpc, absl::Time start,
 }
 
 absl::Status EventLogService::PrepareEvent(
-    const v1::Event& event, const std::string& path, storage::EventLog* log,
-    absl::CivilDay today, storage::NewEvent* out, std::string* natural_stream) {
+    absl::string_view encoded, const std::string& path, storage::EventLog* log,
+    absl::CivilDay today, google::protobuf::Arena* arena,
+    storage::NewEvent* out, std::string* natural_stream) {
+  v1::Event* event = google::protobuf::Arena::CreateMessage<v1::Event>(arena);
+  if (!event->ParseFromArray(encoded.data(),
+                             static_cast<int>(encoded.size()))) {
+    return Invalid(path, "does not parse as a nenep.v1.Event");
+  }
   std::unique_ptr<v1::Event> normalized;
-  RETURN_IF_ERROR(ValidateAndSerialize(event, path, options_.limits, today,
-                                       &out->payload, &normalized));
-  const v1::Event& e = normalized ? *normalized : event;
+  RETURN_IF_ERROR(ValidateEncoded(*event, encoded, path, options_.limits, today,
+                                  &out->payload, &normalized));
+  const v1::Event& e = normalized ? *normalized : *event;
   *natural_stream = NaturalStream(e);
   if (natural_stream->empty()) {
     // A correction or retraction goes to the stream of the event it names.
@@ -122,9 +129,31 @@ absl::Status EventLogService::PrepareEvent(
   return absl::OkStatus();
 }
 
+namespace {
+
+// Parses a raw request; kInvalidArgument if the bytes are not one.
+template <typename Raw>
+absl::Status ParseRequest(const grpc::ByteBuffer* request, Raw* raw) {
+  grpc::ByteBuffer copy = *request;  // shares the slices
+  grpc::ProtoBufferReader reader(&copy);
+  if (!raw->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request does not parse as a ", Raw::descriptor()->full_name()));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Response>
+void SerializeResponse(const Response& message, grpc::ByteBuffer* out) {
+  bool own = false;
+  (void)grpc::SerializationTraits<Response>::Serialize(message, out, &own);
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* EventLogService::Append(
-    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
-    v1::AppendResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   absl::StatusOr<storage::EventLog*> log = store_->Get();
@@ -133,9 +162,16 @@ grpc::ServerUnaryReactor* EventLogService::Append(
     return reactor;
   }
 
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 4096;
+  google::protobuf::Arena arena(arena_options);
+  auto* request =
+      google::protobuf::Arena::CreateMessage<internal::RawAppendRequest>(
+          &arena);
   storage::AppendRequest append;
   std::string stream;
   absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ParseRequest(request_bytes, request));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     if (!request->stream().empty()) {
       RETURN_IF_ERROR(ValidateStreamName(request->stream(), "stream"));
@@ -163,7 +199,7 @@ grpc::ServerUnaryReactor* EventLogService::Append(
       const std::string path = absl::StrCat("events[", i, "]");
       std::string natural;
       RETURN_IF_ERROR(PrepareEvent(request->events(i), path, *log, today,
-                                   &append.events[i], &natural));
+                                   &arena, &append.events[i], &natural));
       if (i == 0) {
         stream = request->stream().empty() ? natural : request->stream();
       }
@@ -193,8 +229,9 @@ grpc::ServerUnaryReactor* EventLogService::Append(
   }
 
   (*log)->AppendAsync(
-      std::move(append), [this, start, reactor, context, response, stream](
-                             absl::StatusOr<storage::AppendResult> result) {
+      std::move(append),
+      [this, start, reactor, context, response_bytes,
+       stream](absl::StatusOr<storage::AppendResult> result) {
         if (!result.ok()) {
           if (absl::optional<storage::Revision> actual =
                   storage::AbortedRevision(result.status())) {
@@ -204,21 +241,23 @@ grpc::ServerUnaryReactor* EventLogService::Append(
           Done(Rpc::kAppend, start, reactor, result.status());
           return;
         }
-        response->set_stream(stream);
-        response->set_first_position(result->first_position);
-        response->set_last_position(result->last_position);
-        response->set_first_revision(result->revisions.front());
-        response->set_last_revision(result->revisions.back());
-        ToProtoTimestamp(result->recorded_at, response->mutable_recorded_at());
-        response->set_already_appended(result->already_appended);
+        v1::AppendResponse response;
+        response.set_stream(stream);
+        response.set_first_position(result->first_position);
+        response.set_last_position(result->last_position);
+        response.set_first_revision(result->revisions.front());
+        response.set_last_revision(result->revisions.back());
+        ToProtoTimestamp(result->recorded_at, response.mutable_recorded_at());
+        response.set_already_appended(result->already_appended);
+        SerializeResponse(response, response_bytes);
         Done(Rpc::kAppend, start, reactor, absl::OkStatus());
       });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* EventLogService::BatchAppend(
-    grpc::CallbackServerContext* context, const v1::BatchAppendRequest* request,
-    v1::BatchAppendResponse* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+    grpc::ByteBuffer* response_bytes) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   absl::StatusOr<storage::EventLog*> log = store_->Get();
@@ -227,8 +266,16 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
     return reactor;
   }
 
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 64 << 10;
+  arena_options.max_block_size = 4 << 20;
+  google::protobuf::Arena arena(arena_options);
+  auto* request =
+      google::protobuf::Arena::CreateMessage<internal::RawBatchAppendRequest>(
+          &arena);
   storage::AppendRequest append;
   absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ParseRequest(request_bytes, request));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     if (request->entries().empty()) {
       return Invalid("entries", "at least one entry is required");
@@ -248,7 +295,7 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
       hash->UpdateField("BatchAppend");
     }
     for (int i = 0; i < request->entries_size(); ++i) {
-      const v1::BatchEntry& entry = request->entries(i);
+      const internal::RawBatchEntry& entry = request->entries(i);
       const std::string path = absl::StrCat("entries[", i, "]");
       if (!entry.stream().empty()) {
         RETURN_IF_ERROR(
@@ -258,7 +305,7 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
       storage::NewEvent& out = append.events[i];
       std::string natural;
       RETURN_IF_ERROR(PrepareEvent(entry.event(), absl::StrCat(path, ".event"),
-                                   *log, today, &out, &natural));
+                                   *log, today, &arena, &out, &natural));
       if (!entry.stream().empty() && entry.stream() != natural) {
         return Invalid(absl::StrCat(path, ".stream"),
                        absl::StrCat("the event belongs to stream '", natural,
@@ -287,7 +334,8 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
   for (const storage::NewEvent& e : append.events) streams.push_back(e.stream);
   (*log)->AppendAsync(
       std::move(append),
-      [this, start, reactor, context, response, streams = std::move(streams)](
+      [this, start, reactor, context, response_bytes,
+       streams = std::move(streams)](
           absl::StatusOr<storage::AppendResult> result) mutable {
         if (!result.ok()) {
           if (absl::optional<storage::Revision> actual =
@@ -298,13 +346,15 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
           Done(Rpc::kBatchAppend, start, reactor, result.status());
           return;
         }
-        response->set_first_position(result->first_position);
-        response->set_last_position(result->last_position);
-        response->mutable_revisions()->Add(result->revisions.begin(),
-                                           result->revisions.end());
-        for (std::string& s : streams) response->add_streams(std::move(s));
-        ToProtoTimestamp(result->recorded_at, response->mutable_recorded_at());
-        response->set_already_appended(result->already_appended);
+        v1::BatchAppendResponse response;
+        response.set_first_position(result->first_position);
+        response.set_last_position(result->last_position);
+        response.mutable_revisions()->Add(result->revisions.begin(),
+                                          result->revisions.end());
+        for (std::string& s : streams) response.add_streams(std::move(s));
+        ToProtoTimestamp(result->recorded_at, response.mutable_recorded_at());
+        response.set_already_appended(result->already_appended);
+        SerializeResponse(response, response_bytes);
         Done(Rpc::kBatchAppend, start, reactor, absl::OkStatus());
       });
   return reactor;

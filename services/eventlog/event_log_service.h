@@ -4,14 +4,19 @@
 // it validates requests (services/common/validation.h), turns them into
 // storage::AppendRequest, hands them to the log and answers when the log
 // does. No handler blocks on a commit.
+//
+// Append and BatchAppend take the request as bytes and parse it as the
+// wire-compatible nenep.internal.Raw* messages: each event is checked and
+// stored in the encoding the caller sent, never serialized again.
 #pragma once
 
 #include <functional>
 #include <string>
 
 #include "absl/time/time.h"
+#include "google/protobuf/arena.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "nenep/v1/log.grpc.pb.h"
-#include "services/common/arena_allocator.h"
 #include "services/common/metrics.h"
 #include "services/common/store.h"
 #include "services/common/validation.h"
@@ -33,19 +38,21 @@ struct EventLogServiceOptions {
 // Trailing metadata of an ABORTED append: the stream's actual revision.
 inline constexpr char kCurrentRevisionMetadata[] = "nenep-current-revision";
 
-class EventLogService final : public v1::EventLog::CallbackService {
+class EventLogService final
+    : public v1::EventLog::WithRawCallbackMethod_Append<
+          v1::EventLog::WithRawCallbackMethod_BatchAppend<
+              v1::EventLog::CallbackService>> {
  public:
   // `store` and `metrics` (nullable) must outlive the service.
   EventLogService(const StoreHandle* store, EventLogServiceOptions options,
                   Metrics* metrics);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
-                                   const v1::AppendRequest* request,
-                                   v1::AppendResponse* response) override;
-  grpc::ServerUnaryReactor* BatchAppend(
-      grpc::CallbackServerContext* context,
-      const v1::BatchAppendRequest* request,
-      v1::BatchAppendResponse* response) override;
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* BatchAppend(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* context,
                                     const v1::ReadAllRequest* request,
                                     v1::ReadAllResponse* response) override;
@@ -58,9 +65,11 @@ class EventLogService final : public v1::EventLog::CallbackService {
                                      v1::RecordedEvent* response) override;
 
  private:
-  // Validates one event and fills `out` (stream left to the caller).
-  absl::Status PrepareEvent(const v1::Event& event, const std::string& path,
+  // Parses and validates one encoded event and fills `out` (stream left to
+  // the caller).
+  absl::Status PrepareEvent(absl::string_view encoded, const std::string& path,
                             storage::EventLog* log, absl::CivilDay today,
+                            google::protobuf::Arena* arena,
                             storage::NewEvent* out,
                             std::string* natural_stream);
   void Done(Rpc rpc, absl::Time start, grpc::ServerUnaryReactor* reactor,
@@ -69,10 +78,6 @@ class EventLogService final : public v1::EventLog::CallbackService {
   const StoreHandle* store_;
   EventLogServiceOptions options_;
   Metrics* metrics_;
-  ArenaMessageAllocator<v1::AppendRequest, v1::AppendResponse>
-      append_allocator_;
-  ArenaMessageAllocator<v1::BatchAppendRequest, v1::BatchAppendResponse>
-      batch_allocator_;
 };
 
 // The RecordedEvent for a stored record; kDataLoss if its payload does not

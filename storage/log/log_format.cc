@@ -21,9 +21,58 @@ std::string StreamIndexPrefix(absl::string_view stream) {
 }
 
 std::string StreamIndexKey(absl::string_view stream, uint64_t revision) {
-  std::string key = StreamIndexPrefix(stream);
-  PutFixed64BE(&key, revision);
+  std::string key;
+  SetStreamIndexKey(stream, revision, &key);
   return key;
+}
+
+void SetStreamIndexKey(absl::string_view stream, uint64_t revision,
+                       std::string* out) {
+  out->clear();
+  out->append(stream.data(), stream.size());
+  out->push_back('\0');
+  PutFixed64BE(out, revision);
+}
+
+namespace {
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+void PutBytesField(std::string* out, int number, absl::string_view value) {
+  if (value.empty()) return;  // proto3 omits defaults
+  out->push_back(static_cast<char>(number << 3 | 2));
+  PutVarint(out, value.size());
+  out->append(value.data(), value.size());
+}
+
+void PutVarintField(std::string* out, int number, uint64_t value) {
+  if (value == 0) return;
+  out->push_back(static_cast<char>(number << 3));
+  PutVarint(out, value);
+}
+
+}  // namespace
+
+void EncodeLogRecord(absl::string_view stream, uint64_t revision,
+                     int64_t recorded_at_micros, absl::string_view type,
+                     absl::string_view payload, absl::string_view request_id,
+                     absl::string_view principal, std::string* out) {
+  out->clear();
+  out->reserve(stream.size() + type.size() + payload.size() +
+               request_id.size() + principal.size() + 40);
+  PutBytesField(out, 1, stream);
+  PutVarintField(out, 2, revision);
+  PutVarintField(out, 3, static_cast<uint64_t>(recorded_at_micros));
+  PutBytesField(out, 4, type);
+  PutBytesField(out, 5, payload);
+  PutBytesField(out, 6, request_id);
+  PutBytesField(out, 7, principal);
 }
 
 bool ParseStreamIndexKey(absl::string_view key, absl::string_view stream,

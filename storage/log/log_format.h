@@ -42,7 +42,26 @@ std::string LogKey(uint64_t position);
 // False if `key` is not a log key.
 bool ParseLogKey(absl::string_view key, uint64_t* position);
 
+// Appends Fixed64BE(position) to `out` (a log key) without allocating.
+inline void PutLogKey(uint64_t position, char out[8]) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(position & 0xff);
+    position >>= 8;
+  }
+}
+
+// The canonical proto3 encoding of a storage.v1.LogRecord with these fields,
+// into *out (cleared first): byte for byte what LogRecord::SerializeToString
+// gives, without building the message.
+void EncodeLogRecord(absl::string_view stream, uint64_t revision,
+                     int64_t recorded_at_micros, absl::string_view type,
+                     absl::string_view payload, absl::string_view request_id,
+                     absl::string_view principal, std::string* out);
+
 std::string StreamIndexKey(absl::string_view stream, uint64_t revision);
+// Writes the index key of (stream, revision) into *out (cleared first).
+void SetStreamIndexKey(absl::string_view stream, uint64_t revision,
+                       std::string* out);
 // The smallest key of `stream` in CF "streams".
 std::string StreamIndexPrefix(absl::string_view stream);
 // False if `key` is not an index key of `stream`.

@@ -268,7 +268,6 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
   std::vector<IndexEntry> index_entries;
   Position next = next_position_;
   size_t accepted = 0;
-  v1::LogRecord rec;
   std::string value;
 
   for (size_t i = 0; i < group->size(); ++i) {
@@ -359,16 +358,12 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
 
     for (size_t k = 0; k < req.events.size(); ++k) {
       NewEvent& e = req.events[k];
-      const Position position = next + k;
-      rec.set_stream(e.stream);
-      rec.set_revision(revisions[k]);
-      rec.set_recorded_at_micros(micros);
-      rec.set_type(e.type);
-      rec.set_payload(std::move(e.payload));
-      rec.set_request_id(req.request_id);
-      rec.set_principal(req.principal);
-      rec.SerializeToString(&value);
-      batch.Put(log_cf_, LogKey(position), value);
+      char key[8];
+      PutLogKey(next + k, key);
+      EncodeLogRecord(e.stream, revisions[k], micros, e.type, e.payload,
+                      req.request_id, req.principal, &value);
+      batch.Put(log_cf_, rocksdb::Slice(key, 8), value);
+      std::string().swap(e.payload);  // free it now, not with the group
     }
     if (!req.request_id.empty()) {
       v1::RequestRecord record;

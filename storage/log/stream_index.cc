@@ -60,9 +60,12 @@ void RocksDbEventLog::EnqueueIndex(Position last,
 absl::Status RocksDbEventLog::WriteIndex(
     Position last, const std::vector<IndexEntry>& entries) {
   rocksdb::WriteBatch batch(entries.size() * 48 + 64);
+  std::string key;
+  char value[8];
   for (const IndexEntry& e : entries) {
-    batch.Put(streams_cf_, StreamIndexKey(e.stream, e.revision),
-              EncodeFixed64BE(e.position));
+    SetStreamIndexKey(e.stream, e.revision, &key);
+    PutLogKey(e.position, value);  // Fixed64BE, like a log key
+    batch.Put(streams_cf_, key, rocksdb::Slice(value, 8));
   }
   batch.Put(index_meta_cf_, AsSlice(kIndexPositionKey), EncodeFixed64BE(last));
   rocksdb::WriteOptions wo;

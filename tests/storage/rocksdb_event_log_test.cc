@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nenep/storage/v1/records.pb.h"
 #include "rocksdb/db.h"
 #include "storage/common/coding.h"
 #include "storage/log/log_format.h"
@@ -368,17 +369,26 @@ TEST_F(RocksDbEventLogTest, CloseCommitsAndAnswersWhatIsQueued) {
 TEST_F(RocksDbEventLogTest, FullQueueIsRefusedWithoutWriting) {
   ASSERT_TRUE(log_->Close().ok());
   log_.reset();
+  // The committer reads the clock at the start of each group: blocking it
+  // there holds the committer while appends queue up.
+  absl::Notification entered, release;
+  std::atomic<bool> block{false};
   LogOptions options;
   options.data_dir = dir_.Sub("db");
-  options.listener = &listener_;
   options.max_queued_bytes = 1;
+  options.clock = [&] {
+    if (block.exchange(false)) {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+    return absl::Now();
+  };
   log_ = *OpenRocksDbEventLog(std::move(options));
-  absl::Notification block;
-  listener_.block_ = &block;
+  block = true;
   absl::Notification first_done;
   log_->AppendAsync(Req({Ev("s", "1")}),
                     [&](absl::StatusOr<AppendResult>) { first_done.Notify(); });
-  absl::SleepFor(absl::Milliseconds(20));  // the committer now blocks
+  entered.WaitForNotification();  // the committer now holds the first group
   std::atomic<int> accepted{0};
   log_->AppendAsync(Req({Ev("s", "2")}), [&](absl::StatusOr<AppendResult> r) {
     EXPECT_TRUE(r.ok());
@@ -390,11 +400,11 @@ TEST_F(RocksDbEventLogTest, FullQueueIsRefusedWithoutWriting) {
   });
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
                                 HasSubstr("queue is full")));
-  block.Notify();
+  release.Notify();
   first_done.WaitForNotification();
   ASSERT_TRUE(log_->Close().ok());
-  listener_.block_ = nullptr;
   EXPECT_EQ(accepted.load(), 1);
+  log_.reset();
   Open();
   EXPECT_EQ(log_->Head(), 2u);
 }
@@ -508,6 +518,41 @@ TEST(LogFormatTest, KeysSortNumerically) {
   EXPECT_FALSE(ParseStreamIndexKey(StreamIndexKey("a-b", 7), "a", &rev));
   EXPECT_EQ(DecodeFixed64BE(EncodeFixed64BE(0x0102030405060708)),
             0x0102030405060708u);
+}
+
+}  // namespace
+}  // namespace nenep::storage
+
+namespace nenep::storage {
+namespace {
+
+TEST(LogFormatTest, HandEncodedLogRecordIsTheCanonicalProtobufEncoding) {
+  struct Case {
+    std::string stream, type, payload, request_id, principal;
+    uint64_t revision;
+    int64_t micros;
+  };
+  const std::string big(300, 'x');
+  for (const Case& c : std::vector<Case>{
+           {"sessions-cb1", "SessionHeld", "\x0a\x03\x08\xe8\x0f", "r-1", "", 1,
+            1700000000123456},
+           {"unit-dbk", "UnitCreated", big, "", "officer-42", 300, 1},
+           {"s", "", "", "", "", 0, 0},
+           {"plan-35", "PlanIssued", std::string(70000, 'p'), "", "",
+            uint64_t{1} << 40, -5}}) {
+    v1::LogRecord rec;
+    rec.set_stream(c.stream);
+    rec.set_revision(c.revision);
+    rec.set_recorded_at_micros(c.micros);
+    rec.set_type(c.type);
+    rec.set_payload(c.payload);
+    rec.set_request_id(c.request_id);
+    rec.set_principal(c.principal);
+    std::string mine;
+    EncodeLogRecord(c.stream, c.revision, c.micros, c.type, c.payload,
+                    c.request_id, c.principal, &mine);
+    EXPECT_EQ(mine, rec.SerializeAsString()) << c.stream;
+  }
 }
 
 }  // namespace
