@@ -100,9 +100,9 @@ class Driver {
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       args.SetInt("nenep.bench.channel", i);  // distinct connections
       args.SetMaxSendMessageSize(256 << 20);
-      stubs_.push_back(
-          std::make_unique<grpc::GenericStub>(grpc::CreateCustomChannel(
-              o.server, grpc::InsecureChannelCredentials(), args)));
+      channels_.push_back(grpc::CreateCustomChannel(
+          o.server, grpc::InsecureChannelCredentials(), args));
+      stubs_.push_back(std::make_unique<grpc::GenericStub>(channels_.back()));
     }
     const bool batch = o.mode == "batch";
     method_ =
@@ -117,12 +117,66 @@ class Driver {
           *r.add_entries()->mutable_event() = Session(n++, o.units);
         }
         pool_.push_back(Serialize(r));
+        raw_.push_back(r.SerializeAsString());
       } else {
         v1::AppendRequest r;
         *r.add_events() = Session(n++, o.units);
         pool_.push_back(Serialize(r));
+        raw_.push_back(r.SerializeAsString());
       }
     }
+  }
+
+  // One thread per client, each making blocking calls.
+  LoadResult RunThreads() {
+    const absl::Time start = absl::Now();
+    measure_from_ = o_.events > 0 ? start : start + o_.warmup;
+    stop_at_ =
+        o_.events > 0 ? absl::InfiniteFuture() : measure_from_ + o_.duration;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < o_.clients; ++t) {
+      threads.emplace_back([this, t] {
+        std::unique_ptr<v1::EventLog::Stub> stub =
+            v1::EventLog::NewStub(channels_[t % channels_.size()]);
+        v1::AppendRequest request;
+        v1::BatchAppendRequest batch;
+        v1::AppendResponse response;
+        v1::BatchAppendResponse batch_response;
+        for (int64_t n = 0;; ++n) {
+          const int64_t seq = next_.fetch_add(1, std::memory_order_relaxed);
+          grpc::ClientContext ctx;
+          const absl::Time begin = absl::Now();
+          if (begin >= stop_at_ ||
+              (o_.events > 0 && seq * per_call_ >= o_.events)) {
+            return;
+          }
+          ctx.set_deadline(absl::ToChronoTime(begin + absl::Seconds(60)));
+          grpc::Status s;
+          if (per_call_ == 1) {
+            (void)request.ParseFromString(raw_[seq % raw_.size()]);
+            s = stub->Append(&ctx, request, &response);
+          } else {
+            (void)batch.ParseFromString(raw_[seq % raw_.size()]);
+            s = stub->BatchAppend(&ctx, batch, &batch_response);
+          }
+          const absl::Time now = absl::Now();
+          absl::MutexLock lock(&mu_);
+          if (!s.ok()) {
+            if (errors_.empty()) first_error_ = s.error_message();
+            ++errors_[CodeName(s.error_code())];
+            return;
+          }
+          if (begin >= measure_from_ && now <= stop_at_) {
+            latencies_.push_back(
+                static_cast<uint32_t>(absl::ToInt64Microseconds(now - begin)));
+            events_ += per_call_;
+            last_done_ = now;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    return Summarize();
   }
 
   LoadResult Run() {
@@ -135,9 +189,16 @@ class Driver {
       in_flight_ = o_.clients;
     }
     for (int i = 0; i < o_.clients; ++i) Issue(i);
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](int* n) { return *n == 0; }, &in_flight_));
+    }
+    return Summarize();
+  }
+
+  LoadResult Summarize() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](int* n) { return *n == 0; }, &in_flight_));
     LoadResult r;
     r.mode = o_.mode;
     r.clients = o_.clients;
@@ -205,7 +266,9 @@ class Driver {
   }
 
   const LoadOptions o_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
+  std::vector<std::string> raw_;  // the pool, serialized
   std::string method_;
   int per_call_ = 1;
   std::vector<grpc::ByteBuffer> pool_;
@@ -301,8 +364,12 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
     return absl::InvalidArgumentError(
         "--clients, --batch_size and --units must be positive");
   }
+  if (o.client_api != "threads" && o.client_api != "callback") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--client_api: '", o.client_api, "' is not threads or callback"));
+  }
   Driver driver(o);
-  LoadResult r = driver.Run();
+  LoadResult r = o.client_api == "threads" ? driver.RunThreads() : driver.Run();
   if (!r.errors.empty() && !driver.first_error_.empty()) {
     r.errors["first: " + driver.first_error_] = 1;
   }

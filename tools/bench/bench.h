@@ -25,6 +25,10 @@ struct LoadOptions {
   // batch_size events per call; "latency": single with one client.
   std::string mode = "single";
   int clients = 64;  // calls in flight
+  // "threads": one thread per client making blocking calls (as 64
+  // database connections would); "callback": all calls from the callback
+  // API's threads.
+  std::string client_api = "callback";
   int channels = 4;  // TCP connections
   int batch_size = 1000;
   absl::Duration warmup = absl::Seconds(2);

@@ -12,7 +12,10 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051", "nenepd address.");
 ABSL_FLAG(std::string, mode, "single",
           "single (one-event Append per call), batch (BatchAppend of "
           "--batch_size), latency (single, one client) or reopen.");
-ABSL_FLAG(int, clients, 64, "Calls in flight.");
+ABSL_FLAG(int, clients, 64, "Concurrent clients (calls in flight).");
+ABSL_FLAG(std::string, client_api, "callback",
+          "threads: one thread per client making blocking calls; callback: "
+          "the gRPC callback API keeps the calls in flight.");
 ABSL_FLAG(int, channels, 4, "TCP connections the calls are spread over.");
 ABSL_FLAG(int, batch_size, 1000, "Events per BatchAppend.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "Not measured.");
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
   o.server = absl::GetFlag(FLAGS_server);
   o.mode = absl::GetFlag(FLAGS_mode);
   o.clients = absl::GetFlag(FLAGS_clients);
+  o.client_api = absl::GetFlag(FLAGS_client_api);
   o.channels = absl::GetFlag(FLAGS_channels);
   o.batch_size = absl::GetFlag(FLAGS_batch_size);
   o.warmup = absl::GetFlag(FLAGS_warmup);
