@@ -53,7 +53,7 @@ cat <<MSG
 
 nenepd is serving the demo store in $DATA_DIR at $LISTEN. Try:
   $NENEP read --limit=0                       # every event
-  $NENEP read --stream=unit-cb-cuc-thads-tn   # one stream
+  $NENEP read --stream=sessions-cb-cthads-tn  # one stream: a cell's sessions
   $NENEP get 1                                # one event in full
 Ctrl-C stops the server cleanly.
 MSG
