@@ -2,26 +2,10 @@
 
 #include <string>
 
+#include "services/common/grpc_status.h"
+
 namespace nenep::services {
 namespace {
-
-const char* const kCodeNames[] = {"OK",
-                                  "CANCELLED",
-                                  "UNKNOWN",
-                                  "INVALID_ARGUMENT",
-                                  "DEADLINE_EXCEEDED",
-                                  "NOT_FOUND",
-                                  "ALREADY_EXISTS",
-                                  "PERMISSION_DENIED",
-                                  "RESOURCE_EXHAUSTED",
-                                  "FAILED_PRECONDITION",
-                                  "ABORTED",
-                                  "OUT_OF_RANGE",
-                                  "UNIMPLEMENTED",
-                                  "INTERNAL",
-                                  "UNAVAILABLE",
-                                  "DATA_LOSS",
-                                  "UNAUTHENTICATED"};
 
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -117,7 +101,8 @@ void Metrics::RpcDone(Rpc rpc, grpc::StatusCode code, absl::Duration latency) {
   if (counter == nullptr) {
     absl::MutexLock lock(&add_mu_);
     counter = &requests_family_->Add(
-        {{"rpc", RpcName(rpc)}, {"code", kCodeNames[c]}});
+        {{"rpc", RpcName(rpc)},
+         {"code", GrpcCodeName(static_cast<grpc::StatusCode>(c))}});
     requests_[r][c].store(counter, std::memory_order_release);
   }
   counter->Increment();

@@ -1,8 +1,22 @@
 #include "storage/log/log_format.h"
 
+#include "absl/strings/str_cat.h"
 #include "storage/common/coding.h"
+#include "storage/log/event_log.h"
 
 namespace nenep::storage {
+
+absl::Status CheckStreamName(absl::string_view stream) {
+  if (stream.empty()) return absl::InvalidArgumentError("empty stream name");
+  if (stream.size() > kMaxStreamNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream name longer than ", kMaxStreamNameBytes, " bytes"));
+  }
+  if (stream.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("stream name contains a NUL byte");
+  }
+  return absl::OkStatus();
+}
 
 std::string LogKey(uint64_t position) { return EncodeFixed64BE(position); }
 

@@ -19,6 +19,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace nenep::storage {
@@ -37,6 +39,11 @@ inline constexpr char kLogBackupDir[] = "log";
 inline constexpr char kLogCf[] = "log";
 inline constexpr char kStreamsCf[] = "streams";
 inline constexpr char kRequestsCf[] = "requests";
+
+// kInvalidArgument unless `stream` is a usable stream name: 1 to 256 bytes
+// (kMaxStreamNameBytes) without a NUL byte, which separates it from the
+// revision in index keys.
+absl::Status CheckStreamName(absl::string_view stream);
 
 std::string LogKey(uint64_t position);
 // False if `key` is not a log key.

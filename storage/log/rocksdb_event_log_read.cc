@@ -16,15 +16,6 @@
 namespace nenep::storage::internal {
 namespace {
 
-absl::Status CheckStreamName(absl::string_view stream) {
-  if (stream.empty() || stream.size() > kMaxStreamNameBytes ||
-      stream.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        "a stream name is 1 to 256 bytes without NUL");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<Record> DecodeRecord(Position position,
                                     const rocksdb::Slice& value) {
   v1::LogRecord rec;

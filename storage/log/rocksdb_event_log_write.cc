@@ -20,18 +20,6 @@
 namespace nenep::storage::internal {
 namespace {
 
-absl::Status ValidateStreamName(absl::string_view stream) {
-  if (stream.empty()) return absl::InvalidArgumentError("empty stream name");
-  if (stream.size() > kMaxStreamNameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "stream name longer than ", kMaxStreamNameBytes, " bytes"));
-  }
-  if (stream.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("stream name contains a NUL byte");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Aborted(absl::string_view stream, const ExpectedRevision& expected,
                      Revision actual, size_t event_index) {
   std::string want;
@@ -163,7 +151,7 @@ void RocksDbEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
     refused = absl::InvalidArgumentError("a request_id needs a body hash");
   } else {
     for (const NewEvent& e : request.events) {
-      refused = ValidateStreamName(e.stream);
+      refused = CheckStreamName(e.stream);
       if (!refused.ok()) break;
     }
   }

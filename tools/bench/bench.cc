@@ -27,31 +27,10 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "nenep/v1/admin.grpc.pb.h"
 #include "nenep/v1/log.grpc.pb.h"
+#include "services/common/grpc_status.h"
 
 namespace nenep::bench {
 namespace {
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int c = static_cast<int>(code);
-  return c >= 0 && c < 17 ? kNames[c] : "UNKNOWN";
-}
 
 // A realistic ~200-byte event: a regular session of one of `units` cells.
 v1::Event Session(int64_t i, int units) {
@@ -163,7 +142,7 @@ class Driver {
           absl::MutexLock lock(&mu_);
           if (!s.ok()) {
             if (errors_.empty()) first_error_ = s.error_message();
-            ++errors_[CodeName(s.error_code())];
+            ++errors_[services::GrpcCodeName(s.error_code())];
             return;
           }
           if (begin >= measure_from_ && now <= stop_at_) {
@@ -243,7 +222,7 @@ class Driver {
     {
       absl::MutexLock lock(&mu_);
       if (!s.ok()) {
-        ++errors_[CodeName(s.error_code())];
+        ++errors_[services::GrpcCodeName(s.error_code())];
         if (errors_.size() == 1 && errors_.begin()->second == 1) {
           first_error_ = s.error_message();
         }

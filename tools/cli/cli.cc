@@ -20,6 +20,7 @@
 #include "nenep/v1/admin.grpc.pb.h"
 #include "nenep/v1/log.grpc.pb.h"
 #include "services/common/calendar.h"
+#include "services/common/grpc_status.h"
 #include "services/common/proto_time.h"
 #include "services/common/validation.h"
 #include "storage/common/sha256.h"
@@ -31,54 +32,14 @@ namespace {
 using google::protobuf::util::JsonParseOptions;
 using google::protobuf::util::JsonPrintOptions;
 
-const char* CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return "UNKNOWN";
-  }
-}
-
 std::string Describe(const Context& ctx, const grpc::Status& s) {
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
       absl::StrContains(s.error_message(), "onnect")) {
     return absl::StrCat("cannot reach nenepd at ", ctx.server,
                         " (is it running? see --server): ", s.error_message());
   }
-  return absl::StrCat(CodeName(s.error_code()), ": ", s.error_message());
+  return absl::StrCat(services::GrpcCodeName(s.error_code()), ": ",
+                      s.error_message());
 }
 
 void SetDeadline(const Context& ctx, grpc::ClientContext* call) {
