@@ -7,6 +7,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "nenep/v1/events.pb.h"
+#include "storage/common/days.h"
 
 namespace nenep::services {
 
@@ -24,24 +25,11 @@ absl::StatusOr<absl::CivilDay> ToCivilDay(const v1::Date& date,
 
 v1::Date FromCivilDay(absl::CivilDay day);
 
-// Days since 1970-01-01 of a proleptic Gregorian date (no validation).
-constexpr int64_t DayNumber(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-inline int64_t DayNumber(absl::CivilDay day) {
-  return DayNumber(day.year(), day.month(), day.day());
-}
+using ::nenep::DayNumber;
+using ::nenep::DaysInMonth;
 
-// Days in `month` (1..12) of `year`.
-constexpr int DaysInMonth(int64_t year, int month) {
-  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
+inline int64_t DayNumber(absl::CivilDay day) {
+  return nenep::DayNumber(day.year(), day.month(), day.day());
 }
 
 // Like ToCivilDay, but returns the day number; cheap enough for every event.

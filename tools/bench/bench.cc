@@ -2,293 +2,484 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <thread>
-#include <vector>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/slice.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/completion_queue.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/client_unary_call.h"
+#include "grpcpp/impl/rpc_method.h"
 #include "grpcpp/security/credentials.h"
-#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
 #include "nenep/v1/admin.grpc.pb.h"
-#include "nenep/v1/log.grpc.pb.h"
+#include "nenep/v1/events.pb.h"
+#include "nenep/v1/log.pb.h"
 #include "services/common/grpc_status.h"
 
 namespace nenep::bench {
 namespace {
 
-// A realistic ~200-byte event: a regular session of one of `units` cells.
-v1::Event Session(int64_t i, int units) {
+constexpr int kSessionDigits = 12;
+constexpr int64_t kSessionModulus = 1000000000000;  // 10^kSessionDigits
+constexpr char kUnitPrefix[] = "bench.cb";
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double CpuSeconds() {
+  rusage u;
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Writes `value` as exactly `width` decimal digits (the low ones).
+void PutDigits(uint64_t value, int width, char* out) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// Spreads consecutive event numbers over the units (splitmix64 finalizer).
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A regular session of 2024-`month`, held on `day`, with placeholder
+// digits in its ids: about 200 bytes serialized.
+v1::Event SessionTemplate(int month, int day, const std::string& id_prefix,
+                          int unit_width) {
   v1::Event e;
-  const int month = 1 + static_cast<int>(i % 12);
   v1::Date* d = e.mutable_business_date();
   d->set_year(2024);
   d->set_month(month);
-  d->set_day(1 + static_cast<int>(i % 27));
+  d->set_day(day);
   v1::SessionHeld* s = e.mutable_session_held();
-  s->set_session_id(absl::StrCat("bench.s", i));
-  s->set_unit_id(absl::StrFormat("bench.cb%05d", i % units));
+  s->set_session_id(id_prefix + std::string(kSessionDigits, '0'));
+  s->set_unit_id(kUnitPrefix + std::string(unit_width, '0'));
   s->set_kind(v1::SESSION_KIND_REGULAR);
   s->mutable_for_period()->set_year(2024);
   s->mutable_for_period()->set_month(month);
   s->set_topic("Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh");
+  v1::HcmItem* h = s->add_hcm_items();
+  h->set_type(v1::HCM_ITEM_TYPE_STORY);
+  h->set_title("Bác Hồ với đức tính cần, kiệm");
   v1::Attendance* a = s->mutable_attendance();
   a->set_convened(20);
   a->set_present(18);
   a->set_absent_excused(1);
   a->set_absent_unexcused(1);
-  v1::HcmItem* h = s->add_hcm_items();
-  h->set_type(v1::HCM_ITEM_TYPE_STORY);
-  h->set_title("Bác Hồ với đức tính cần, kiệm");
+  s->set_format(v1::SESSION_FORMAT_IN_PERSON);
   return e;
 }
 
-grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
-  std::string bytes = m.SerializeAsString();
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
+// Offsets just past every occurrence of `needle` in `haystack`.
+std::vector<size_t> FindAll(const std::string& haystack,
+                            const std::string& needle) {
+  std::vector<size_t> out;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size())) {
+    out.push_back(at + needle.size());
+  }
+  return out;
 }
 
 double Percentile(const std::vector<uint32_t>& sorted, double q) {
   if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(q * static_cast<double>(sorted.size()));
-  return sorted[std::min(i, sorted.size() - 1)];
+  // Nearest rank: the smallest sample with at least q of them <= it.
+  const auto rank =
+      static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
-// Keeps `clients` calls in flight until told to stop.
-class Driver {
- public:
-  Driver(const LoadOptions& o) : o_(o) {
-    for (int i = 0; i < std::max(1, o.channels); ++i) {
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      args.SetInt("nenep.bench.channel", i);  // distinct connections
-      args.SetMaxSendMessageSize(256 << 20);
-      channels_.push_back(grpc::CreateCustomChannel(
-          o.server, grpc::InsecureChannelCredentials(), args));
-      stubs_.push_back(std::make_unique<grpc::GenericStub>(channels_.back()));
-    }
-    const bool batch = o.mode == "batch";
-    method_ =
-        batch ? "/nenep.v1.EventLog/BatchAppend" : "/nenep.v1.EventLog/Append";
-    per_call_ = batch ? o.batch_size : 1;
-    const int pool = batch ? 16 : 8192;
-    int64_t n = 0;
-    for (int i = 0; i < pool; ++i) {
-      if (batch) {
-        v1::BatchAppendRequest r;
-        for (int k = 0; k < o.batch_size; ++k) {
-          *r.add_entries()->mutable_event() = Session(n++, o.units);
+std::string JsonEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", static_cast<int>(c));
+        } else {
+          out += c;
         }
-        pool_.push_back(Serialize(r));
-        raw_.push_back(r.SerializeAsString());
-      } else {
-        v1::AppendRequest r;
-        *r.add_events() = Session(n++, o.units);
-        pool_.push_back(Serialize(r));
-        raw_.push_back(r.SerializeAsString());
-      }
     }
   }
+  return out;
+}
 
-  // One thread per client, each making blocking calls.
-  LoadResult RunThreads() {
-    const absl::Time start = absl::Now();
-    measure_from_ = o_.events > 0 ? start : start + o_.warmup;
-    stop_at_ =
-        o_.events > 0 ? absl::InfiniteFuture() : measure_from_ + o_.duration;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < o_.clients; ++t) {
-      threads.emplace_back([this, t] {
-        std::unique_ptr<v1::EventLog::Stub> stub =
-            v1::EventLog::NewStub(channels_[t % channels_.size()]);
-        v1::AppendRequest request;
-        v1::BatchAppendRequest batch;
-        v1::AppendResponse response;
-        v1::BatchAppendResponse batch_response;
-        for (int64_t n = 0;; ++n) {
-          const int64_t seq = next_.fetch_add(1, std::memory_order_relaxed);
-          grpc::ClientContext ctx;
-          const absl::Time begin = absl::Now();
-          if (begin >= stop_at_ ||
-              (o_.events > 0 && seq * per_call_ >= o_.events)) {
-            return;
-          }
-          ctx.set_deadline(absl::ToChronoTime(begin + absl::Seconds(60)));
-          grpc::Status s;
-          if (per_call_ == 1) {
-            (void)request.ParseFromString(raw_[seq % raw_.size()]);
-            s = stub->Append(&ctx, request, &response);
-          } else {
-            (void)batch.ParseFromString(raw_[seq % raw_.size()]);
-            s = stub->BatchAppend(&ctx, batch, &batch_response);
-          }
-          const absl::Time now = absl::Now();
-          absl::MutexLock lock(&mu_);
-          if (!s.ok()) {
-            if (errors_.empty()) first_error_ = s.error_message();
-            ++errors_[services::GrpcCodeName(s.error_code())];
-            return;
-          }
-          if (begin >= measure_from_ && now <= stop_at_) {
-            latencies_.push_back(
-                static_cast<uint32_t>(absl::ToInt64Microseconds(now - begin)));
-            events_ += per_call_;
-            last_done_ = now;
-          }
-        }
-      });
+// 1234567 -> "1,234,567".
+std::string Thousands(int64_t n) {
+  std::string digits = absl::StrCat(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+absl::StatusOr<uint64_t> Head(const std::shared_ptr<grpc::Channel>& channel) {
+  auto admin = v1::Admin::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ServerStatus status;
+  grpc::Status s = admin->GetStatus(&ctx, {}, &status);
+  if (!s.ok()) return absl::UnavailableError(s.error_message());
+  return status.head_position();
+}
+
+// Polls the gRPC health service until it answers SERVING (nenepd listens,
+// and answers Admin.GetStatus, before its store is open).
+absl::Status WaitServing(const std::shared_ptr<grpc::Channel>& channel,
+                         absl::Duration timeout) {
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string last = "no answer";
+  while (true) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(
+        absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(1))));
+    grpc::health::v1::HealthCheckResponse resp;
+    const grpc::Status s = health->Check(&ctx, {}, &resp);
+    if (s.ok() &&
+        resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return absl::OkStatus();
     }
-    for (auto& t : threads) t.join();
-    return Summarize();
+    last = s.ok() ? "NOT_SERVING"
+                  : absl::StrCat(services::GrpcCodeName(s.error_code()), ": ",
+                                 s.error_message());
+    if (absl::Now() >= deadline) {
+      return absl::UnavailableError(
+          absl::StrCat("the server is not serving (health: ", last, ")"));
+    }
+    absl::SleepFor(absl::Microseconds(500));
+  }
+}
+
+// Keeps `clients` calls in flight until the run ends.
+class Driver {
+ public:
+  Driver(const LoadOptions& o, const RequestFactory& factory,
+         std::vector<std::shared_ptr<grpc::Channel>> channels)
+      : o_(o),
+        factory_(factory),
+        method_(factory.method()),
+        per_call_(factory.events_per_call()),
+        channels_(std::move(channels)),
+        slots_(o.clients) {
+    for (const auto& channel : channels_) {
+      stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
+    }
+    if (o.events > 0) calls_limit_ = (o.events + per_call_ - 1) / per_call_;
+    const int64_t expected =
+        o.events > 0
+            ? calls_limit_
+            : static_cast<int64_t>(absl::ToDoubleSeconds(o.duration) * 40000);
+    for (int i = 0; i < o.clients; ++i) {
+      slots_[i].stub = stubs_[i % stubs_.size()].get();
+      slots_[i].channel = channels_[i % channels_.size()].get();
+      slots_[i].latencies_us.reserve(
+          std::min<int64_t>(expected / o.clients + 16, 1 << 20));
+    }
   }
 
   LoadResult Run() {
-    const absl::Time start = absl::Now();
-    measure_from_ = o_.events > 0 ? start : start + o_.warmup;
-    stop_at_ =
-        o_.events > 0 ? absl::InfiniteFuture() : measure_from_ + o_.duration;
-    {
-      absl::MutexLock lock(&mu_);
-      in_flight_ = o_.clients;
+    const int64_t start = NowNs();
+    if (o_.events > 0) {
+      measure_from_ = start;
+      stop_at_ = INT64_MAX;
+    } else {
+      measure_from_ = start + absl::ToInt64Nanoseconds(o_.warmup);
+      stop_at_ = measure_from_ + absl::ToInt64Nanoseconds(o_.duration);
     }
-    for (int i = 0; i < o_.clients; ++i) Issue(i);
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](int* n) { return *n == 0; }, &in_flight_));
+    active_.store(o_.clients);
+    std::vector<std::thread> threads;
+    if (o_.client_api == "threads") {
+      for (Slot& slot : slots_) {
+        threads.emplace_back([this, &slot] { BlockingLoop(&slot); });
+      }
+    } else if (o_.client_api == "cq") {
+      const int n = std::clamp(o_.cq_threads, 1, o_.clients);
+      for (int t = 0; t < n; ++t) {
+        threads.emplace_back([this, t, n] { QueueLoop(t, n); });
+      }
+    } else {
+      for (Slot& slot : slots_) Issue(&slot);
     }
-    return Summarize();
-  }
-
-  LoadResult Summarize() {
-    absl::MutexLock lock(&mu_);
-    LoadResult r;
-    r.mode = o_.mode;
-    r.clients = o_.clients;
-    r.batch_size = o_.mode == "batch" ? o_.batch_size : 1;
-    r.events = events_;
-    r.calls = static_cast<int64_t>(latencies_.size());
-    const absl::Time end = o_.events > 0 ? last_done_ : stop_at_;
-    r.seconds = absl::ToDoubleSeconds(end - measure_from_);
-    r.events_per_second = r.seconds > 0 ? events_ / r.seconds : 0;
-    std::sort(latencies_.begin(), latencies_.end());
-    r.p50_us = Percentile(latencies_, 0.50);
-    r.p90_us = Percentile(latencies_, 0.90);
-    r.p99_us = Percentile(latencies_, 0.99);
-    r.p999_us = Percentile(latencies_, 0.999);
-    r.max_us = latencies_.empty() ? 0 : latencies_.back();
-    r.errors = errors_;
+    // Measure this process's CPU over the window (or the part of it before
+    // the run ended).
+    double cpu_percent = -1;
+    if (o_.events == 0 && !done_.WaitForNotificationWithTimeout(
+                              absl::Nanoseconds(measure_from_ - NowNs()))) {
+      const double cpu0 = CpuSeconds();
+      const int64_t t0 = NowNs();
+      done_.WaitForNotificationWithTimeout(
+          absl::Nanoseconds(stop_at_ - NowNs()));
+      const int64_t t1 = NowNs();
+      if (t1 > t0) {
+        cpu_percent =
+            100 * (CpuSeconds() - cpu0) / (static_cast<double>(t1 - t0) / 1e9);
+      }
+    }
+    done_.WaitForNotification();
+    for (std::thread& t : threads) t.join();
+    LoadResult r = Summarize();
+    r.client_cpu_percent = cpu_percent;
     return r;
   }
 
  private:
-  struct Call {
-    grpc::ClientContext context;
+  struct Slot {
+    grpc::GenericStub* stub = nullptr;
+    grpc::Channel* channel = nullptr;
+    // The call in flight.
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;  // cq
+    grpc::Status status;                                             // cq
+    grpc::ByteBuffer request;
     grpc::ByteBuffer response;
-    absl::Time start;
+    int64_t start_ns = 0;
+    // Touched only by this slot's chain of calls, one at a time.
+    std::vector<uint32_t> latencies_us;  // completed in the window
+    int64_t events = 0;                  // completed in the window
+    int64_t acknowledged = 0;            // every OK, warm-up included
+    int64_t last_done_ns = 0;
+    std::map<grpc::StatusCode, int64_t> errors;
+    std::map<grpc::StatusCode, std::string> examples;
   };
 
-  void Issue(int slot) {
-    const int64_t seq = next_.fetch_add(1, std::memory_order_relaxed);
-    auto* call = new Call;
-    call->start = absl::Now();
-    call->context.set_deadline(
-        absl::ToChronoTime(call->start + absl::Seconds(60)));
-    const grpc::ByteBuffer* request = &pool_[seq % pool_.size()];
-    stubs_[slot % stubs_.size()]->UnaryCall(
-        &call->context, method_, grpc::StubOptions(), request, &call->response,
-        [this, call, slot](grpc::Status s) { Done(call, slot, s); });
+  // Takes the next call number; false if the run is over.
+  bool Next(int64_t* seq) {
+    *seq = next_.fetch_add(1, std::memory_order_relaxed);
+    if (calls_limit_ > 0 && *seq >= calls_limit_) return false;
+    if (error_count_.load(std::memory_order_relaxed) >= o_.max_errors) {
+      return false;
+    }
+    return NowNs() < stop_at_;
   }
 
-  void Done(Call* call, int slot, const grpc::Status& s) {
-    const absl::Time now = absl::Now();
-    bool again = true;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!s.ok()) {
-        ++errors_[services::GrpcCodeName(s.error_code())];
-        if (errors_.size() == 1 && errors_.begin()->second == 1) {
-          first_error_ = s.error_message();
-        }
-      } else if (call->start >= measure_from_ && now <= stop_at_) {
-        latencies_.push_back(static_cast<uint32_t>(
-            absl::ToInt64Microseconds(now - call->start)));
-        events_ += per_call_;
-        last_done_ = now;
+  void Finish() {
+    if (active_.fetch_sub(1) == 1) done_.Notify();
+  }
+
+  void Record(Slot* s, const grpc::Status& status, int64_t end) {
+    if (status.ok()) {
+      s->acknowledged += per_call_;
+      if (end >= measure_from_ && end <= stop_at_) {
+        s->latencies_us.push_back(
+            static_cast<uint32_t>((end - s->start_ns) / 1000));
+        s->events += per_call_;
+        s->last_done_ns = end;
       }
-      const int64_t issued = next_.load(std::memory_order_relaxed);
-      if (now >= stop_at_ ||
-          (o_.events > 0 && issued * per_call_ >= o_.events) ||
-          errors_.size() > 0) {
-        again = false;
-        --in_flight_;
+      return;
+    }
+    error_count_.fetch_add(1, std::memory_order_relaxed);
+    ++s->errors[status.error_code()];
+    s->examples.emplace(status.error_code(), status.error_message());
+  }
+
+  void Issue(Slot* s) {
+    int64_t seq = 0;
+    if (!Next(&seq)) {
+      Finish();
+      return;
+    }
+    s->request = factory_.Make(seq);
+    s->response.Clear();
+    s->context = std::make_unique<grpc::ClientContext>();
+    s->context->set_deadline(std::chrono::system_clock::now() +
+                             absl::ToChronoNanoseconds(o_.call_timeout));
+    s->start_ns = NowNs();
+    s->stub->UnaryCall(s->context.get(), method_, grpc::StubOptions(),
+                       &s->request, &s->response,
+                       [this, s](grpc::Status status) {
+                         Record(s, status, NowNs());
+                         Issue(s);
+                       });
+  }
+
+  // Starts the next call of `s` on `cq`; false if the run is over.
+  bool Start(Slot* s, grpc::CompletionQueue* cq) {
+    int64_t seq = 0;
+    if (!Next(&seq)) return false;
+    s->request = factory_.Make(seq);
+    s->response.Clear();
+    s->context = std::make_unique<grpc::ClientContext>();
+    s->context->set_deadline(std::chrono::system_clock::now() +
+                             absl::ToChronoNanoseconds(o_.call_timeout));
+    s->start_ns = NowNs();
+    s->reader =
+        s->stub->PrepareUnaryCall(s->context.get(), method_, s->request, cq);
+    s->reader->StartCall();
+    s->reader->Finish(&s->response, &s->status, s);
+    return true;
+  }
+
+  // Thread `t` of `n` drives slots t, t + n, ... on its own completion
+  // queue: it polls, and handles each completion inline.
+  void QueueLoop(int t, int n) {
+    grpc::CompletionQueue cq;
+    int running = 0;
+    for (size_t i = t; i < slots_.size(); i += n) {
+      if (Start(&slots_[i], &cq)) {
+        ++running;
+      } else {
+        Finish();
       }
     }
-    delete call;
-    if (again) Issue(slot);
+    void* tag = nullptr;
+    bool ok = false;
+    while (running > 0 && cq.Next(&tag, &ok)) {
+      Slot* s = static_cast<Slot*>(tag);
+      Record(s, s->status, NowNs());
+      if (!Start(s, &cq)) {
+        --running;
+        Finish();
+      }
+    }
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
+
+  void BlockingLoop(Slot* s) {
+    const grpc::internal::RpcMethod method(
+        method_.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
+    int64_t seq = 0;
+    while (Next(&seq)) {
+      s->request = factory_.Make(seq);
+      s->response.Clear();
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           absl::ToChronoNanoseconds(o_.call_timeout));
+      s->start_ns = NowNs();
+      const grpc::Status status =
+          grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+              s->channel, method, &context, s->request, &s->response);
+      Record(s, status, NowNs());
+    }
+    Finish();
+  }
+
+  LoadResult Summarize() {
+    LoadResult r;
+    r.mode = o_.mode;
+    r.client_api = o_.client_api;
+    r.clients = o_.clients;
+    r.channels = static_cast<int>(channels_.size());
+    r.batch_size = per_call_;
+    r.event_bytes = factory_.event_bytes();
+    std::vector<uint32_t> all;
+    int64_t last_done = measure_from_;
+    for (const Slot& s : slots_) {
+      all.insert(all.end(), s.latencies_us.begin(), s.latencies_us.end());
+      r.events += s.events;
+      r.acknowledged_events += s.acknowledged;
+      last_done = std::max(last_done, s.last_done_ns);
+      for (const auto& [code, n] : s.errors) {
+        const std::string name = services::GrpcCodeName(code);
+        r.errors[name] += n;
+        r.error_examples.emplace(name, s.examples.at(code));
+      }
+    }
+    r.calls = static_cast<int64_t>(all.size());
+    const int64_t end = o_.events > 0 ? last_done : stop_at_;
+    r.seconds = static_cast<double>(end - measure_from_) / 1e9;
+    if (r.seconds > 0) {
+      r.events_per_second = static_cast<double>(r.events) / r.seconds;
+      r.calls_per_second = static_cast<double>(r.calls) / r.seconds;
+    }
+    std::sort(all.begin(), all.end());
+    double sum = 0;
+    for (uint32_t us : all) sum += us;
+    r.mean_us = all.empty() ? 0 : sum / static_cast<double>(all.size());
+    r.p50_us = Percentile(all, 0.50);
+    r.p90_us = Percentile(all, 0.90);
+    r.p99_us = Percentile(all, 0.99);
+    r.p999_us = Percentile(all, 0.999);
+    r.max_us = all.empty() ? 0 : all.back();
+    return r;
   }
 
   const LoadOptions o_;
+  const RequestFactory& factory_;
+  const std::string method_;  // outlives every call (gRPC keeps a pointer)
+  const int per_call_;
+  int64_t calls_limit_ = 0;  // 0: until stop_at_
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
-  std::vector<std::string> raw_;  // the pool, serialized
-  std::string method_;
-  int per_call_ = 1;
-  std::vector<grpc::ByteBuffer> pool_;
+  std::vector<Slot> slots_;
+  int64_t measure_from_ = 0;  // steady-clock ns
+  int64_t stop_at_ = 0;
   std::atomic<int64_t> next_{0};
-  absl::Time measure_from_;
-  absl::Time stop_at_;
-
-  absl::Mutex mu_;
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t events_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_done_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint32_t> latencies_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int64_t> errors_ ABSL_GUARDED_BY(mu_);
-
- public:
-  std::string first_error_;
+  std::atomic<int64_t> error_count_{0};
+  std::atomic<int> active_{0};
+  absl::Notification done_;
 };
 
-// A nenepd child on 127.0.0.1:0.
+// A nenepd child on 127.0.0.1:0, stopped with SIGTERM when destroyed.
 class Child {
  public:
   Child(const std::string& nenepd, const std::string& data_dir)
       : port_file_(data_dir + ".bench-port") {
     unlink(port_file_.c_str());
+    const std::string d = "--data_dir=" + data_dir;
+    const std::string p = "--port_file=" + port_file_;
     pid_ = fork();
     if (pid_ == 0) {
       int devnull = open("/dev/null", O_WRONLY);
       dup2(devnull, 1);
       dup2(devnull, 2);
-      const std::string d = "--data_dir=" + data_dir;
-      const std::string p = "--port_file=" + port_file_;
       execl(nenepd.c_str(), nenepd.c_str(), d.c_str(), "--listen=127.0.0.1:0",
             "--metrics_listen=", p.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
   }
-  ~Child() { Stop(); }
+  ~Child() {
+    Stop();
+    unlink(port_file_.c_str());
+  }
   // Waits for the port file; 0 if the child died or timed out.
   int Port(absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
+    while (pid_ > 0 && absl::Now() < deadline) {
       std::ifstream in(port_file_);
       std::string text;
       int port = 0;
@@ -318,17 +509,97 @@ class Child {
   pid_t pid_ = -1;
 };
 
-absl::StatusOr<uint64_t> Head(const std::string& address) {
-  auto admin = v1::Admin::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  v1::ServerStatus status;
-  grpc::Status s = admin->GetStatus(&ctx, {}, &status);
-  if (!s.ok()) return absl::UnavailableError(s.error_message());
-  return status.head_position();
+}  // namespace
+
+int64_t LoadResult::error_count() const {
+  int64_t n = 0;
+  for (const auto& [code, count] : errors) n += count;
+  return n;
 }
 
-}  // namespace
+std::string NewRunId() {
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  uint64_t v = Mix(static_cast<uint64_t>(absl::GetCurrentTimeNanos()) ^
+                   (static_cast<uint64_t>(getpid()) << 40));
+  std::string id;
+  for (int i = 0; i < 8; ++i) {
+    id += kDigits[v % 36];
+    v /= 36;
+  }
+  return id;
+}
+
+RequestFactory::RequestFactory(bool batch, int batch_size, int units,
+                               const std::string& run_id)
+    : batch_(batch),
+      per_call_(batch ? std::max(1, batch_size) : 1),
+      units_(std::max(1, units)) {
+  unit_width_ = std::max<int>(5, absl::StrCat(units_ - 1).size());
+  const std::string id_prefix = absl::StrCat("bench.", run_id, ".s");
+  auto finish = [&](std::string bytes) {
+    Template t;
+    t.bytes = std::move(bytes);
+    t.session_digits = FindAll(t.bytes, id_prefix);
+    t.unit_digits = FindAll(t.bytes, kUnitPrefix);
+    // Both lists have one entry per event, or the patching would be wrong.
+    if (t.session_digits.size() != static_cast<size_t>(per_call_) ||
+        t.unit_digits.size() != static_cast<size_t>(per_call_)) {
+      abort();
+    }
+    templates_.push_back(std::move(t));
+  };
+  if (!batch_) {
+    // One template per (month, day): dates vary from call to call.
+    for (int month = 1; month <= 12; ++month) {
+      for (int day = 1; day <= 28; ++day) {
+        v1::AppendRequest r;
+        *r.add_events() = SessionTemplate(month, day, id_prefix, unit_width_);
+        if (event_bytes_ == 0) {
+          event_bytes_ = static_cast<int>(r.events(0).ByteSizeLong());
+        }
+        finish(r.SerializeAsString());
+      }
+    }
+  } else {
+    for (int t = 0; t < 12; ++t) {
+      v1::BatchAppendRequest r;
+      for (int k = 0; k < per_call_; ++k) {
+        *r.add_entries()->mutable_event() = SessionTemplate(
+            1 + (t + k) % 12, 1 + k % 28, id_prefix, unit_width_);
+      }
+      if (event_bytes_ == 0) {
+        event_bytes_ = static_cast<int>(r.entries(0).event().ByteSizeLong());
+      }
+      finish(r.SerializeAsString());
+    }
+  }
+}
+
+void RequestFactory::Patch(const Template& t, int64_t call, char* out) const {
+  memcpy(out, t.bytes.data(), t.bytes.size());
+  const uint64_t first = static_cast<uint64_t>(call) * per_call_;
+  for (int k = 0; k < per_call_; ++k) {
+    const uint64_t event = first + k;
+    PutDigits(event % kSessionModulus, kSessionDigits,
+              out + t.session_digits[k]);
+    PutDigits(Mix(event) % units_, unit_width_, out + t.unit_digits[k]);
+  }
+}
+
+std::string RequestFactory::MakeString(int64_t call) const {
+  const Template& t = templates_[call % templates_.size()];
+  std::string out(t.bytes.size(), '\0');
+  Patch(t, call, out.data());
+  return out;
+}
+
+grpc::ByteBuffer RequestFactory::Make(int64_t call) const {
+  const Template& t = templates_[call % templates_.size()];
+  grpc_slice raw = grpc_slice_malloc(t.bytes.size());
+  Patch(t, call, reinterpret_cast<char*>(GRPC_SLICE_START_PTR(raw)));
+  grpc::Slice slice(raw, grpc::Slice::STEAL_REF);
+  return grpc::ByteBuffer(&slice, 1);
+}
 
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
   LoadOptions o = options;
@@ -339,20 +610,131 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--mode: '", o.mode, "' is not single, batch, latency or reopen"));
   }
-  if (o.clients < 1 || o.batch_size < 1 || o.units < 1) {
+  if (o.clients < 1 || o.channels < 1 || o.batch_size < 1 || o.units < 1) {
     return absl::InvalidArgumentError(
-        "--clients, --batch_size and --units must be positive");
+        "--clients, --channels, --batch_size and --units must be positive");
   }
-  if (o.client_api != "threads" && o.client_api != "callback") {
+  if (o.client_api != "threads" && o.client_api != "callback" &&
+      o.client_api != "cq") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--client_api: '", o.client_api, "' is not threads or callback"));
+        "--client_api: '", o.client_api, "' is not callback, cq or threads"));
   }
-  Driver driver(o);
-  LoadResult r = o.client_api == "threads" ? driver.RunThreads() : driver.Run();
-  if (!r.errors.empty() && !driver.first_error_.empty()) {
-    r.errors["first: " + driver.first_error_] = 1;
+  if (o.events == 0 && o.duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--duration must be positive");
+  }
+  o.channels = std::min(o.channels, o.clients);
+
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < o.channels; ++i) {
+    grpc::ChannelArguments args;
+    // Distinct arguments and no shared subchannel pool: one TCP connection
+    // per channel.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("grpc.channel_id", i);
+    args.SetMaxSendMessageSize(-1);
+    args.SetMaxReceiveMessageSize(-1);
+    channels.push_back(grpc::CreateCustomChannel(
+        o.server, grpc::InsecureChannelCredentials(), args));
+  }
+  const auto connect_deadline = std::chrono::system_clock::now() +
+                                absl::ToChronoNanoseconds(o.connect_timeout);
+  for (const auto& channel : channels) {
+    if (!channel->WaitForConnected(connect_deadline)) {
+      return absl::UnavailableError(
+          absl::StrCat("could not connect to ", o.server, " within ",
+                       absl::FormatDuration(o.connect_timeout)));
+    }
+  }
+
+  if (absl::Status s = WaitServing(channels[0], o.connect_timeout); !s.ok()) {
+    return s;
+  }
+  const RequestFactory factory(o.mode == "batch", o.batch_size, o.units,
+                               NewRunId());
+  const absl::StatusOr<uint64_t> head_before = Head(channels[0]);
+  LoadResult r;
+  {
+    Driver driver(o, factory, channels);
+    r = driver.Run();
+  }
+  if (head_before.ok()) {
+    const absl::StatusOr<uint64_t> head_after = Head(channels[0]);
+    if (head_after.ok()) {
+      r.head_advance = static_cast<int64_t>(*head_after - *head_before);
+    }
   }
   return r;
+}
+
+std::string FormatLoad(const LoadResult& r) {
+  std::string out = absl::StrFormat(
+      "nenep-bench %s: %d client%s (%s API) over %d connection%s, %d "
+      "event%s of %d bytes per call, %.2f s measured\n",
+      r.mode, r.clients, r.clients == 1 ? "" : "s", r.client_api, r.channels,
+      r.channels == 1 ? "" : "s", r.batch_size, r.batch_size == 1 ? "" : "s",
+      r.event_bytes, r.seconds);
+  absl::StrAppend(
+      &out,
+      absl::StrFormat("  %12s %10s %12s | latency per call, ms: %7s %7s %7s "
+                      "%7s %7s %7s | %s\n",
+                      "events", "calls", "events/s", "mean", "p50", "p90",
+                      "p99", "p99.9", "max", "client CPU"),
+      absl::StrFormat(
+          "  %12s %10s %12s | %21s %7.3f %7.3f %7.3f %7.3f %7.3f "
+          "%7.3f | %s",
+          Thousands(r.events), Thousands(r.calls),
+          Thousands(static_cast<int64_t>(r.events_per_second)), "",
+          r.mean_us / 1000, r.p50_us / 1000, r.p90_us / 1000, r.p99_us / 1000,
+          r.p999_us / 1000, r.max_us / 1000,
+          r.client_cpu_percent < 0
+              ? std::string("-")
+              : absl::StrFormat("%.0f%% of a core", r.client_cpu_percent)));
+  if (r.head_advance >= 0) {
+    absl::StrAppend(
+        &out, absl::StrFormat(
+                  "\n  acknowledged %s events (warm-up included); the "
+                  "server's head advanced by %s%s",
+                  Thousands(r.acknowledged_events), Thousands(r.head_advance),
+                  r.head_advance < r.acknowledged_events
+                      ? "  <-- FEWER THAN ACKNOWLEDGED"
+                      : ""));
+  }
+  if (r.errors.empty()) {
+    absl::StrAppend(&out, "\n  errors: none");
+  } else {
+    for (const auto& [code, n] : r.errors) {
+      absl::StrAppend(&out, "\n  errors: ", code, " x", n, " (first: ",
+                      r.error_examples.count(code) ? r.error_examples.at(code)
+                                                   : std::string(),
+                      ")");
+    }
+  }
+  return out;
+}
+
+std::string LoadJson(const LoadResult& r) {
+  std::string by_code;
+  std::string examples;
+  for (const auto& [code, n] : r.errors) {
+    absl::StrAppend(&by_code, by_code.empty() ? "" : ",", "\"", code, "\":", n);
+  }
+  for (const auto& [code, text] : r.error_examples) {
+    absl::StrAppend(&examples, examples.empty() ? "" : ",", "\"", code, "\":\"",
+                    JsonEscape(text), "\"");
+  }
+  return absl::StrFormat(
+      "{\"mode\":\"%s\",\"client_api\":\"%s\",\"clients\":%d,\"channels\":%d,"
+      "\"batch_size\":%d,\"event_bytes\":%d,\"events\":%d,\"calls\":%d,"
+      "\"seconds\":%.3f,\"events_per_s\":%.1f,\"calls_per_s\":%.1f,"
+      "\"mean_us\":%.1f,\"p50_us\":%.0f,\"p90_us\":%.0f,\"p99_us\":%.0f,"
+      "\"p999_us\":%.0f,\"max_us\":%.0f,\"client_cpu_pct\":%.1f,"
+      "\"acknowledged_events\":%d,\"head_advance\":%d,\"errors\":%d,"
+      "\"errors_by_code\":{%s},\"error_examples\":{%s}}",
+      r.mode, r.client_api, r.clients, r.channels, r.batch_size, r.event_bytes,
+      r.events, r.calls, r.seconds, r.events_per_second, r.calls_per_second,
+      r.mean_us, r.p50_us, r.p90_us, r.p99_us, r.p999_us, r.max_us,
+      r.client_cpu_percent, r.acknowledged_events, r.head_advance,
+      r.error_count(), by_code, examples);
 }
 
 absl::StatusOr<ReopenResult> RunReopen(const ReopenOptions& options) {
@@ -365,13 +747,12 @@ absl::StatusOr<ReopenResult> RunReopen(const ReopenOptions& options) {
     const int port = child.Port(absl::Seconds(60));
     if (port == 0) return absl::UnavailableError("nenepd did not start");
     const std::string address = absl::StrCat("127.0.0.1:", port);
-    // Wait until it serves, then fill.
-    absl::StatusOr<uint64_t> head;
-    for (int i = 0; i < 6000; ++i) {
-      head = Head(address);
-      if (head.ok()) break;
-      absl::SleepFor(absl::Milliseconds(10));
+    auto channel =
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    if (absl::Status s = WaitServing(channel, absl::Seconds(60)); !s.ok()) {
+      return s;
     }
+    absl::StatusOr<uint64_t> head = Head(channel);
     if (!head.ok()) return head.status();
     if (static_cast<int64_t>(*head) < options.fill_events) {
       LoadOptions fill;
@@ -382,7 +763,8 @@ absl::StatusOr<ReopenResult> RunReopen(const ReopenOptions& options) {
       absl::StatusOr<LoadResult> filled = RunLoad(fill);
       if (!filled.ok()) return filled.status();
       if (!filled->errors.empty()) {
-        return absl::InternalError("filling the store failed");
+        return absl::InternalError(
+            absl::StrCat("filling the store failed:\n", FormatLoad(*filled)));
       }
     }
     child.Stop();  // SIGTERM: a clean stop, as an operator's restart
@@ -392,20 +774,13 @@ absl::StatusOr<ReopenResult> RunReopen(const ReopenOptions& options) {
     Child child(options.nenepd, options.data_dir);
     const int port = child.Port(absl::Seconds(60));
     if (port == 0) return absl::UnavailableError("nenepd did not start");
-    auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-    bool serving = false;
-    while (!serving && absl::Now() - start < absl::Seconds(60)) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-      grpc::health::v1::HealthCheckResponse resp;
-      serving = health->Check(&ctx, {}, &resp).ok() &&
-                resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-      if (!serving) absl::SleepFor(absl::Microseconds(500));
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                       grpc::InsecureChannelCredentials());
+    if (absl::Status s = WaitServing(channel, absl::Seconds(60)); !s.ok()) {
+      return s;
     }
-    if (!serving) return absl::UnavailableError("nenepd never served");
     result.ready_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-    absl::StatusOr<uint64_t> head = Head(absl::StrCat("127.0.0.1:", port));
+    absl::StatusOr<uint64_t> head = Head(channel);
     if (head.ok()) result.head_position = *head;
   }
   std::vector<double> sorted = result.ready_ms;
@@ -414,44 +789,17 @@ absl::StatusOr<ReopenResult> RunReopen(const ReopenOptions& options) {
   return result;
 }
 
-std::string FormatLoad(const LoadResult& r) {
-  std::string out = absl::StrFormat(
-      "%-8s clients=%-3d batch=%-5d events=%-9d %9.0f events/s   latency per "
-      "call (us): p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f",
-      r.mode, r.clients, r.batch_size, r.events, r.events_per_second, r.p50_us,
-      r.p90_us, r.p99_us, r.p999_us, r.max_us);
-  for (const auto& [code, n] : r.errors) {
-    absl::StrAppend(&out, "\n  errors: ", code, " x", n);
-  }
-  return out;
-}
-
-std::string LoadJson(const LoadResult& r) {
-  std::string errors;
-  for (const auto& [code, n] : r.errors) {
-    if (code.rfind("first: ", 0) == 0) continue;
-    absl::StrAppend(&errors, errors.empty() ? "" : ",", "\"", code, "\":", n);
-  }
-  return absl::StrFormat(
-      "{\"mode\":\"%s\",\"clients\":%d,\"batch_size\":%d,\"events\":%d,"
-      "\"calls\":%d,\"seconds\":%.3f,\"events_per_s\":%.1f,\"p50_us\":%.0f,"
-      "\"p90_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,\"max_us\":%.0f,"
-      "\"errors\":{%s}}",
-      r.mode, r.clients, r.batch_size, r.events, r.calls, r.seconds,
-      r.events_per_second, r.p50_us, r.p90_us, r.p99_us, r.p999_us, r.max_us,
-      errors);
-}
-
 std::string FormatReopen(const ReopenResult& r) {
   std::string runs;
   for (double ms : r.ready_ms) {
     absl::StrAppend(&runs, runs.empty() ? "" : ", ",
-                    absl::StrFormat("%.0f", ms));
+                    absl::StrFormat("%.1f", ms));
   }
   return absl::StrFormat(
-      "reopen   store of %d events: process start -> health SERVING in %.0f "
-      "ms (median of %d runs: %s ms)",
-      r.head_position, r.median_ms, r.ready_ms.size(), runs);
+      "nenep-bench reopen: store of %s events, process start -> health "
+      "SERVING in %.1f ms (median of %d runs: %s ms)",
+      Thousands(static_cast<int64_t>(r.head_position)), r.median_ms,
+      r.ready_ms.size(), runs);
 }
 
 std::string ReopenJson(const ReopenResult& r) {

@@ -1,172 +1,302 @@
 #!/usr/bin/env bash
 # Runs the nenep benchmarks and the same workloads against PostgreSQL 15 on
-# this machine, in one run, and prints the figures and their ratios.
+# this machine, in one run, and prints the figures, their ratios and the
+# project's targets. See tools/bench/README.md.
 #
-#   tools/bench/run_benchmarks.sh            # everything, ~4 minutes
+#   tools/bench/run_benchmarks.sh                   # ~2 minutes after a build
 #   DURATION=20 tools/bench/run_benchmarks.sh
-#   SKIP_POSTGRES=1 tools/bench/run_benchmarks.sh
+#   BUILD_DIR=build-bench SKIP_POSTGRES=1 tools/bench/run_benchmarks.sh
 #
-# Workloads (every acknowledgement is durable on both sides):
-#   latency  one client appending one event at a time
-#   single   64 concurrent clients, one event per call
-#   batch    4 concurrent clients, 1,000 events per call
-#   reopen   time from starting nenepd on a store of 1,000,000 events to
-#            health SERVING
-# PostgreSQL: private cluster on 127.0.0.1:55432, synchronous_commit=on,
-# fsync=on; table events(seq bigserial primary key, stream, type,
-# recorded_at, payload jsonb) with an index on (stream, seq); pgbench with
-# prepared single-row INSERTs and 1,000-row multi-row INSERTs.
+# Environment (defaults in brackets):
+#   BUILD_DIR [build]       configured (clang-14, RelWithDebInfo) if needed,
+#                           then nenepd, nenep and nenep-bench are built
+#   DURATION [10]           measured seconds per workload
+#   WARMUP [2]              seconds of load before each measurement
+#   SINGLE_CLIENTS [64]     concurrent callers of the single workload
+#   BATCH_CLIENTS [4]       concurrent callers of the batch workload
+#   BATCH_SIZE [1000]       events per BatchAppend / rows per INSERT
+#   CHANNELS [4]            nenep-bench's TCP connections
+#   CLIENT_API [cq]         nenep-bench --client_api (cq, callback, threads)
+#   REOPEN_EVENTS [1000000] store size of the reopen measurement; 0 skips it
+#   SKIP_POSTGRES []        non-empty: nenep only
+#   PG_PORT [55432]         port of the private PostgreSQL cluster
+#   TMPDIR [/tmp]           where the stores live; must be a real disk
+#
+# Every acknowledgement is durable on both sides: nenepd answers after the
+# fdatasync of its write-ahead log; PostgreSQL runs with
+# synchronous_commit=on and fsync=on.
+#
+# Exit code: non-zero if a step failed (build, a server, a call or a
+# transaction); a missed target is reported as FAIL but does not fail the
+# script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 
-DURATION=${DURATION:-10}
 BUILD_DIR=${BUILD_DIR:-build}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+SINGLE_CLIENTS=${SINGLE_CLIENTS:-64}
+BATCH_CLIENTS=${BATCH_CLIENTS:-4}
+BATCH_SIZE=${BATCH_SIZE:-1000}
+CHANNELS=${CHANNELS:-4}
+CLIENT_API=${CLIENT_API:-cq}
 REOPEN_EVENTS=${REOPEN_EVENTS:-1000000}
-PG_PORT=${PG_PORT:-55432}
-PGBIN=/usr/lib/postgresql/15/bin
+SKIP_POSTGRES=${SKIP_POSTGRES:-}
+export DURATION WARMUP SINGLE_CLIENTS BATCH_CLIENTS BATCH_SIZE PG_PORT=${PG_PORT:-55432}
 
-if [[ -z "${SKIP_POSTGRES:-}" ]]; then tools/setup.sh --bench; else tools/setup.sh; fi
-if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_C_COMPILER=clang-14 \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-ninja -C "$BUILD_DIR" nenepd nenep nenep-bench >/dev/null
+say() { echo "run_benchmarks: $*" >&2; }
+FAILED=0
+STARTED_AT=$(date +%s)
 
-WORK=$(mktemp -d /tmp/nenep-bench-XXXXXX)
+# --- temporary directory (stores, logs), removed on exit --------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/nenep-bench-XXXXXX")
 NENEPD_PID=""
 cleanup() {
-  [[ -n "$NENEPD_PID" ]] && kill -TERM "$NENEPD_PID" 2>/dev/null && wait "$NENEPD_PID" 2>/dev/null
-  if [[ -f "$WORK/pg/postmaster.pid" ]]; then
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+  local rc=$?
+  if [[ -n "$NENEPD_PID" ]] && kill -0 "$NENEPD_PID" 2>/dev/null; then
+    kill -TERM "$NENEPD_PID" 2>/dev/null || true
+    wait "$NENEPD_PID" 2>/dev/null || true
   fi
   rm -rf "$WORK"
+  exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-BENCH="$BUILD_DIR/tools/bench/nenep-bench"
-echo "== machine"
-echo "cpu:    $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-echo "disk:   $(df -hT "$WORK" | awk 'NR==2 {print $2, $3, "on", $7}')"
-echo "os:     $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
-echo "nenep:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown); RocksDB $(dpkg-query -W -f='${Version}' librocksdb-dev), gRPC $(dpkg-query -W -f='${Version}' libgrpc++-dev)"
-echo "duration per workload: ${DURATION}s (after 2s warm-up)"
-echo
+# --- 1. dependencies and build -------------------------------------------------
+if [[ -n "$SKIP_POSTGRES" ]]; then tools/setup.sh; else tools/setup.sh --bench; fi
+if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+  say "configuring $BUILD_DIR"
+  CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S . -B "$BUILD_DIR" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/cmake.log" 2>&1 ||
+    { cat "$WORK/cmake.log" >&2; say "cmake failed"; exit 1; }
+fi
+say "building nenepd, nenep, nenep-bench in $BUILD_DIR"
+if ! BUILD_LOG=$(ninja -C "$BUILD_DIR" nenepd nenep nenep-bench 2>&1); then
+  echo "$BUILD_LOG" >&2; say "build failed"; exit 1
+fi
+BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
+CXX_USED=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
+NENEPD=$BUILD_DIR/services/nenepd
+NENEP=$BUILD_DIR/tools/nenep
+BENCH=$BUILD_DIR/tools/bench/nenep-bench
+for b in "$NENEPD" "$NENEP" "$BENCH"; do [[ -x $b ]] || { say "$b was not built"; exit 1; }; done
+[[ "$BUILD_TYPE" == Debug ]] && say "WARNING: $BUILD_DIR is a Debug build; figures will be low"
 
-# --- nenep -------------------------------------------------------------------
-"$BUILD_DIR/services/nenepd" --data_dir="$WORK/nenep" --listen=127.0.0.1:0 \
-  --port_file="$WORK/port" --metrics_listen= --log_format=text 2>"$WORK/nenepd.log" &
+# --- helpers -----------------------------------------------------------------------
+# commas N: 1234567.8 -> 1,234,568.
+commas() { awk -v x="$1" 'BEGIN { x = sprintf("%.0f", x); s = "";
+  while (length(x) > 3) { s = "," substr(x, length(x) - 2) s; x = substr(x, 1, length(x) - 3) }
+  print x s }'; }
+# jget FILE KEY: a scalar field of a flat JSON object.
+jget() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"; }
+# Jiffies (1/CLK_TCK s): the machine's busy and total, a process's CPU.
+machine_jiffies() { awk '/^cpu / {b=$2+$3+$4+$7+$8+$9; print b, b+$5+$6; exit}' /proc/stat; }
+proc_jiffies() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+snapshot() { echo "$(date +%s.%N) $(machine_jiffies) $(proc_jiffies "$1")"; }
+HZ=$(getconf CLK_TCK)
+
+# --- 2. nenep --------------------------------------------------------------------
+if [[ $(df -T "$WORK" | awk 'NR==2 {print $2}') == tmpfs ]]; then
+  say "WARNING: $WORK is on tmpfs; fsync costs nothing there (set TMPDIR)"
+fi
+say "starting nenepd on $WORK/nenep"
+"$NENEPD" --data_dir="$WORK/nenep" --listen=127.0.0.1:0 --port_file="$WORK/port" \
+  --metrics_listen= --log_format=text 2>"$WORK/nenepd.log" &
 NENEPD_PID=$!
-for _ in $(seq 1 300); do [[ -s "$WORK/port" ]] && break; sleep 0.1; done
-ADDR="127.0.0.1:$(cat "$WORK/port")"
 for _ in $(seq 1 300); do
-  "$BUILD_DIR/tools/nenep" --server="$ADDR" --timeout=1s status >/dev/null 2>&1 && break
+  [[ -s "$WORK/port" ]] && break
+  kill -0 "$NENEPD_PID" 2>/dev/null || break
   sleep 0.1
 done
+[[ -s "$WORK/port" ]] || { cat "$WORK/nenepd.log" >&2; say "nenepd did not start"; exit 1; }
+ADDR="127.0.0.1:$(cat "$WORK/port")"
+for _ in $(seq 1 300); do
+  "$NENEP" --server="$ADDR" --timeout=1s status >"$WORK/status.txt" 2>&1 && break
+  sleep 0.1
+done
+"$NENEP" --server="$ADDR" --timeout=1s status >"$WORK/status.txt" 2>&1 ||
+  { cat "$WORK/status.txt" "$WORK/nenepd.log" >&2; say "nenepd does not answer"; exit 1; }
+NENEP_VERSION=$(awk '/^version/ {print $2}' "$WORK/status.txt")
 
-echo "== nenep (durable: acknowledged after fdatasync)"
-run() {  # name, nenep-bench flags...
+echo "== nenep: nenepd at $ADDR, nenep-bench --client_api=$CLIENT_API, ${DURATION}s per workload after ${WARMUP}s warm-up"
+run_nenep() {  # name, nenep-bench flags...
   local name=$1; shift
-  "$BENCH" --server="$ADDR" --duration="${DURATION}s" --json "$@" > "$WORK/$name.json"
-  "$BENCH" --server="$ADDR" --duration=1s --warmup=0s "$@" >/dev/null 2>&1 || true
-  python3 - "$WORK/$name.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"{r['mode']:8} clients={r['clients']:<3} batch={r['batch_size']:<5} "
-      f"{r['events_per_s']:>10,.0f} events/s  p50 {r['p50_us']/1000:.2f} ms  "
-      f"p99 {r['p99_us']/1000:.2f} ms  errors {r['errors'] or 'none'}")
-PY
+  local rc=0 s0 s1
+  (sleep "$WARMUP"; snapshot "$NENEPD_PID" >"$WORK/snap0-$name") &
+  local sampler=$!
+  "$BENCH" --server="$ADDR" --duration="${DURATION}s" --warmup="${WARMUP}s" \
+    --channels="$CHANNELS" --client_api="$CLIENT_API" --json "$@" \
+    >"$WORK/nenep-$name.json" 2>"$WORK/nenep-$name.err" || rc=$?
+  wait "$sampler" || true
+  snapshot "$NENEPD_PID" >"$WORK/snap1-$name"
+  if [[ ! -s "$WORK/nenep-$name.json" ]]; then
+    cat "$WORK/nenep-$name.err" >&2; say "nenep-bench $name could not run (exit $rc)"
+    FAILED=1; return 0
+  fi
+  read -r -a s0 <"$WORK/snap0-$name"; read -r -a s1 <"$WORK/snap1-$name"
+  awk -v t0="${s0[0]}" -v t1="${s1[0]}" -v mb="$((s1[1] - s0[1]))" -v mt="$((s1[2] - s0[2]))" \
+    -v pj="$((s1[3] - s0[3]))" -v hz="$HZ" 'BEGIN {
+      printf "{\"machine_busy_pct\":%.1f,\"server_cpu_pct\":%.1f}\n",
+        (mt > 0 ? 100*mb/mt : 0), 100*pj/hz/(t1-t0) }' >"$WORK/cpu-$name.json"
+  local f=$WORK/nenep-$name.json
+  printf '%-8s clients=%-3s events/call=%-5s %10s events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms  errors %s\n' \
+    "$name" "$(jget "$f" clients)" "$(jget "$f" batch_size)" "$(commas "$(jget "$f" events_per_s)")" \
+    "$(awk -v v="$(jget "$f" p50_us)" 'BEGIN {print v/1000}')" \
+    "$(awk -v v="$(jget "$f" p90_us)" 'BEGIN {print v/1000}')" \
+    "$(awk -v v="$(jget "$f" p99_us)" 'BEGIN {print v/1000}')" \
+    "$(awk -v v="$(jget "$f" p999_us)" 'BEGIN {print v/1000}')" \
+    "$(awk -v v="$(jget "$f" max_us)" 'BEGIN {print v/1000}')" \
+    "$(jget "$f" errors)"
+  if [[ $rc -ne 0 || "$(jget "$f" errors)" != 0 ]]; then
+    say "nenep-bench $name: failed calls by code: $(sed -n 's/.*"errors_by_code":{\([^}]*\)}.*/\1/p' "$f")"
+    say "  first messages: $(sed -n 's/.*"error_examples":{\(.*\)}}$/\1/p' "$f")"
+    FAILED=1
+  fi
+  local acked head
+  acked=$(jget "$f" acknowledged_events); head=$(jget "$f" head_advance)
+  if [[ "$head" != -1 && "$head" -lt "$acked" ]]; then
+    say "nenep-bench $name: the head advanced by $head < $acked acknowledged events"; FAILED=1
+  fi
 }
-run latency --mode=latency
-run single --mode=single --clients=64
-run batch --mode=batch --clients=4 --batch_size=1000
-kill -TERM "$NENEPD_PID"; wait "$NENEPD_PID" || true; NENEPD_PID=""
+run_nenep latency --mode=latency
+run_nenep single --mode=single --clients="$SINGLE_CLIENTS"
+run_nenep batch --mode=batch --clients="$BATCH_CLIENTS" --batch_size="$BATCH_SIZE"
+HEAD=$("$NENEP" --server="$ADDR" --timeout=5s status | awk '/^head/ {print $2}' || true)
+STORE_SIZE=$(du -sh "$WORK/nenep" | cut -f1)
+kill -TERM "$NENEPD_PID"
+if ! wait "$NENEPD_PID"; then say "nenepd did not stop cleanly"; tail -20 "$WORK/nenepd.log" >&2; FAILED=1; fi
+NENEPD_PID=""
+echo "   store after the run: $(commas "$HEAD") events, $STORE_SIZE on disk"
 
-"$BENCH" --mode=reopen --nenepd="$BUILD_DIR/services/nenepd" \
-  --data_dir="$WORK/reopen" --fill_events="$REOPEN_EVENTS" --runs=3 --json > "$WORK/reopen.json"
-python3 - "$WORK/reopen.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"reopen   store of {r['events']:,} events: ready (health SERVING) in "
-      f"{r['ready_ms_median']:.0f} ms (median; runs {r['ready_ms']} ms)")
-PY
+if [[ "$REOPEN_EVENTS" -gt 0 ]]; then
+  if "$BENCH" --mode=reopen --nenepd="$NENEPD" --data_dir="$WORK/reopen" \
+      --fill_events="$REOPEN_EVENTS" --runs=3 --json >"$WORK/reopen.json" 2>"$WORK/reopen.err"; then
+    printf 'reopen   store of %s events: process start -> health SERVING in %s ms (median of 3; runs %s ms)\n' \
+      "$(commas "$(jget "$WORK/reopen.json" events)")" "$(jget "$WORK/reopen.json" ready_ms_median)" \
+      "$(sed -n 's/.*"ready_ms":\[\([^]]*\)\].*/\1/p' "$WORK/reopen.json")"
+  else
+    cat "$WORK/reopen.err" >&2; say "reopen failed"; FAILED=1; rm -f "$WORK/reopen.json"
+  fi
+  rm -rf "$WORK/reopen"
+fi
 echo
 
-# --- PostgreSQL --------------------------------------------------------------
-if [[ -z "${SKIP_POSTGRES:-}" ]]; then
-  echo "== PostgreSQL 15 (synchronous_commit=on, fsync=on)"
-  mkdir -p "$WORK/pg" && chown postgres "$WORK" "$WORK/pg" && chmod 700 "$WORK/pg"
-  runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -A trust --no-locale -E UTF8 >/dev/null
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w start -o \
-    "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$WORK \
-     -c synchronous_commit=on -c fsync=on -c wal_sync_method=fdatasync \
-     -c shared_buffers=1GB -c max_wal_size=8GB -c max_connections=200" >/dev/null
-  PSQL=(runuser -u postgres -- psql -h 127.0.0.1 -p "$PG_PORT" -q -X -v ON_ERROR_STOP=1)
-  "${PSQL[@]}" -c "CREATE TABLE events (seq bigserial PRIMARY KEY, stream text NOT NULL,
-     type text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), payload jsonb NOT NULL);
-     CREATE INDEX events_stream ON events (stream, seq);"
-  PAYLOAD='{"sessionHeld":{"sessionId":"bench.s1","unitId":"bench.cb00042","kind":"SESSION_KIND_REGULAR","forPeriod":{"year":2024,"month":3},"topic":"Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh","attendance":{"convened":20,"present":18,"absentExcused":1,"absentUnexcused":1}},"businessDate":{"year":2024,"month":3,"day":4}}'
-  cat > "$WORK/single.sql" <<SQL
-\set s random(1, 10000)
-INSERT INTO events (stream, type, payload) VALUES ('sessions-bench.cb' || :s, 'SessionHeld', '$PAYLOAD');
-SQL
-  python3 - "$WORK/batch.sql" "$PAYLOAD" <<'PY'
-import sys
-path, payload = sys.argv[1], sys.argv[2].replace("'", "''")
-rows = ",\n".join(f"('sessions-bench.cb{i % 10000:05d}', 'SessionHeld', '{payload}')" for i in range(1000))
-open(path, "w").write(f"INSERT INTO events (stream, type, payload) VALUES\n{rows};\n")
-PY
-  chown postgres "$WORK"/*.sql
-  pgrun() {  # name, rows per transaction, pgbench flags...
-    local name=$1 rows=$2; shift 2
-    runuser -u postgres -- "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -n -M prepared \
-      -T 2 "$@" postgres >/dev/null 2>&1 || true   # warm-up
-    (cd "$WORK" && runuser -u postgres -- "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -n \
-      -M prepared -T "$DURATION" -l --log-prefix="$WORK/pglog-$name" "$@" postgres) > "$WORK/pg-$name.txt" 2>&1
-    python3 - "$WORK" "$name" "$rows" <<'PY'
-import glob, json, re, sys
-work, name, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
-text = open(f"{work}/pg-{name}.txt").read()
-tps = float(re.search(r"tps = ([0-9.]+)", text).group(1))
-lat = []
-for f in glob.glob(f"{work}/pglog-{name}*"):
-    for line in open(f):
-        parts = line.split()
-        if len(parts) >= 3: lat.append(int(parts[2]))
-lat.sort()
-p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] / 1000 if lat else 0
-r = {"events_per_s": tps * rows, "p50_ms": p(0.5), "p99_ms": p(0.99)}
-json.dump(r, open(f"{work}/pg-{name}.json", "w"))
-clients = re.search(r"number of clients: (\d+)", text).group(1)
-print(f"{name:8} clients={clients:<3} rows={rows:<5} {r['events_per_s']:>11,.0f} events/s  "
-      f"p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms")
-PY
-  }
-  pgrun latency 1 -c 1 -j 1 -f "$WORK/single.sql"
-  pgrun single 1 -c 64 -j 2 -f "$WORK/single.sql"
-  pgrun batch 1000 -c 4 -j 2 -f "$WORK/batch.sql"
+# --- 3. PostgreSQL ---------------------------------------------------------------
+if [[ -z "$SKIP_POSTGRES" ]]; then
+  mkdir -p "$WORK/pg"
+  if ! tools/bench/compare_postgres.sh --out "$WORK/pg"; then
+    say "the PostgreSQL run failed"; FAILED=1
+  fi
   echo
 fi
 
-# --- comparison --------------------------------------------------------------
-echo "== targets (issue 2) and ratios"
-python3 - "$WORK" "${SKIP_POSTGRES:-}" <<'PY'
-import json, os, sys
-work, skip_pg = sys.argv[1], sys.argv[2]
-n = {k: json.load(open(f"{work}/{k}.json")) for k in ("latency", "single", "batch", "reopen")}
-pg = {} if skip_pg else {k: json.load(open(f"{work}/pg-{k}.json")) for k in ("latency", "single", "batch")}
-def line(ok, text): print(f"{'PASS' if ok else 'FAIL'}  {text}")
-s, b, l, r = n["single"], n["batch"], n["latency"], n["reopen"]
-line(s["events_per_s"] >= 25000, f"single, 64 clients: {s['events_per_s']:,.0f} events/s >= 25,000")
-line(s["p99_us"] <= 10000, f"single, 64 clients: p99 {s['p99_us']/1000:.2f} ms <= 10 ms")
-line(b["events_per_s"] >= 300000, f"batch of 1,000: {b['events_per_s']:,.0f} events/s >= 300,000")
-line(l["p50_us"] <= 500, f"one client: p50 {l['p50_us']/1000:.3f} ms <= 0.5 ms")
-line(r["ready_ms_median"] < 2000, f"reopen {r['events']:,} events: {r['ready_ms_median']:.0f} ms < 2,000 ms")
-if pg:
-    rs = s["events_per_s"] / pg["single"]["events_per_s"]
-    rb = b["events_per_s"] / pg["batch"]["events_per_s"]
-    rl = pg["latency"]["p50_ms"] / (l["p50_us"] / 1000)
-    line(rs >= 1.5, f"single vs PostgreSQL single-row INSERT, 64 clients: {rs:.2f}x >= 1.5x")
-    line(rb >= 3.0, f"batch vs PostgreSQL 1,000-row INSERT, 4 clients: {rb:.2f}x >= 3x")
-    print(f"info  one client p50: PostgreSQL {pg['latency']['p50_ms']:.3f} ms, nenep {l['p50_us']/1000:.3f} ms ({rl:.2f}x)")
-PY
+# --- 4. report -------------------------------------------------------------------
+DISK=$(df -T "$WORK" | awk 'NR==2 {printf "%s on %s (%s)", $2, $1, $7}')
+DEV=$(df "$WORK" | awk 'NR==2 {print $1}')
+ROT=$(lsblk -ndo ROTA "$DEV" 2>/dev/null | tr -d ' ' || true)
+MODEL=$(lsblk -ndo MODEL "$DEV" 2>/dev/null | sed 's/ *$//' || true)
+VIRT=$(systemd-detect-virt 2>/dev/null || true)
+GIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]] && GIT="$GIT (with uncommitted changes)"
+dpkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+echo "== machine"
+echo "cpu:      $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')${VIRT:+ (virtualization: $VIRT)}"
+echo "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+echo "disk:     $DISK${ROT:+, rotational=$ROT}${MODEL:+, model $MODEL}; stores in $WORK"
+echo "os:       $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
+echo "nenep:    $NENEP_VERSION, commit $GIT, $BUILD_TYPE build with $(basename "$CXX_USED")"
+echo "packages: RocksDB $(dpkgv librocksdb-dev), gRPC $(dpkgv libgrpc++-dev), Protobuf $(dpkgv libprotobuf-dev), Abseil $(dpkgv libabsl-dev), PostgreSQL $(dpkgv postgresql-15)"
+echo
+
+fmt_results() {
+  local name label nf pf cf
+  printf '%-36s | %-29s | %-38s | %s\n' "" "nenep (gRPC, fdatasync)" "PostgreSQL 15 (pgbench, fsync)" "nenep/PG"
+  printf '%-36s | %11s %8s %8s | %11s %8s %8s %8s | %8s\n' workload events/s "p50 ms" "p99 ms" events/s "avg ms" "p50 ms" "p99 ms" events/s
+  for name in latency single batch; do
+    case $name in
+      latency) label="latency: 1 client, 1 event/call" ;;
+      single) label="single: $SINGLE_CLIENTS clients, 1 event/call" ;;
+      batch) label="batch: $BATCH_CLIENTS clients, $(commas "$BATCH_SIZE") events/call" ;;
+    esac
+    nf=$WORK/nenep-$name.json; pf=$WORK/pg/pg-$name.json
+    awk -v label="$label" \
+      -v ne="$([[ -s $nf ]] && jget "$nf" events_per_s)" -v n50="$([[ -s $nf ]] && jget "$nf" p50_us)" \
+      -v n99="$([[ -s $nf ]] && jget "$nf" p99_us)" \
+      -v pe="$([[ -s $pf ]] && jget "$pf" events_per_s)" -v pa="$([[ -s $pf ]] && jget "$pf" avg_ms)" \
+      -v p50="$([[ -s $pf ]] && jget "$pf" p50_us)" -v p99="$([[ -s $pf ]] && jget "$pf" p99_us)" '
+      function c(x,   s, neg) { x = sprintf("%.0f", x); s = ""; while (length(x) > 3) {
+          s = "," substr(x, length(x) - 2) s; x = substr(x, 1, length(x) - 3) } return x s }
+      BEGIN {
+        printf "%-36s | ", label
+        if (ne != "") printf "%11s %8.3f %8.3f | ", c(ne), n50/1000, n99/1000; else printf "%29s | ", "-"
+        if (pe != "") printf "%11s %8.3f %8.3f %8.3f | ", c(pe), pa, p50/1000, p99/1000; else printf "%38s | ", "-"
+        if (ne != "" && pe != "" && pe > 0) printf "%7.2fx\n", ne/pe; else print "-"
+      }'
+  done
+  echo
+  echo "CPU during each measured window (busy: the whole machine, 100% = all $(nproc) cores; server, client: % of one core)"
+  printf '%-36s | %-22s | %s\n' "" "nenep" "PostgreSQL"
+  printf '%-36s | %6s %7s %7s | %6s %7s %7s\n' workload busy server client busy server client
+  for name in latency single batch; do
+    local cf=$WORK/cpu-$name.json nf=$WORK/nenep-$name.json pf=$WORK/pg/pg-$name.json
+    awk -v name="$name" \
+      -v nb="$([[ -s $cf ]] && jget "$cf" machine_busy_pct)" -v ns="$([[ -s $cf ]] && jget "$cf" server_cpu_pct)" \
+      -v nc="$([[ -s $nf ]] && jget "$nf" client_cpu_pct)" \
+      -v pb="$([[ -s $pf ]] && jget "$pf" machine_busy_pct)" -v ps="$([[ -s $pf ]] && jget "$pf" server_cpu_pct)" \
+      -v pc="$([[ -s $pf ]] && jget "$pf" client_cpu_pct)" 'BEGIN {
+        printf "%-36s | ", name
+        if (nb != "") printf "%5.0f%% %6.0f%% %6.0f%% | ", nb, ns, nc; else printf "%22s | ", "-"
+        if (pb != "") printf "%5.0f%% %6.0f%% %6.0f%%\n", pb, ps, pc; else printf "%22s\n", "-"
+      }'
+  done
+}
+echo "== results: durable appends, ${DURATION}s per workload after ${WARMUP}s warm-up, same machine, same run"
+fmt_results
+echo
+
+echo "== targets (a FAIL here does not fail the script)"
+target() {  # ok? text
+  if [[ "$1" == 1 ]]; then echo "PASS  $2"; else echo "FAIL  $2"; fi
+}
+check() {  # awk-condition text  (with variables from JSON)
+  awk "BEGIN { exit !($1) }" && echo 1 || echo 0
+}
+N_S=$WORK/nenep-single.json; N_B=$WORK/nenep-batch.json; N_L=$WORK/nenep-latency.json
+P_S=$WORK/pg/pg-single.json; P_B=$WORK/pg/pg-batch.json
+if [[ -s $N_S ]]; then
+  e=$(jget "$N_S" events_per_s); p99=$(jget "$N_S" p99_us)
+  target "$(check "$e >= 25000")" "single-event appends, $SINGLE_CLIENTS clients: $(commas "$e") events/s >= 25,000"
+  target "$(check "$p99 <= 10000")" "single-event appends, $SINGLE_CLIENTS clients: p99 $(awk -v v="$p99" 'BEGIN {printf "%.2f", v/1000}') ms <= 10 ms"
+  if [[ -s $P_S ]]; then
+    pe=$(jget "$P_S" events_per_s); r=$(awk -v a="$e" -v b="$pe" 'BEGIN {printf "%.2f", a/b}')
+    target "$(check "$r >= 1.5")" "single-event appends vs PostgreSQL single-row INSERTs, $SINGLE_CLIENTS clients each: ${r}x >= 1.5x"
+  else
+    echo "n/a   single-event appends vs PostgreSQL: no PostgreSQL figure"
+  fi
+fi
+if [[ -s $N_B ]]; then
+  e=$(jget "$N_B" events_per_s)
+  target "$(check "$e >= 300000")" "batch appends of $(commas "$BATCH_SIZE") events, $BATCH_CLIENTS clients: $(commas "$e") events/s >= 300,000"
+  if [[ -s $P_B ]]; then
+    pe=$(jget "$P_B" events_per_s); r=$(awk -v a="$e" -v b="$pe" 'BEGIN {printf "%.2f", a/b}')
+    target "$(check "$r >= 3")" "batch appends vs PostgreSQL $(commas "$BATCH_SIZE")-row INSERTs, $BATCH_CLIENTS clients each: ${r}x >= 3x"
+  else
+    echo "n/a   batch appends vs PostgreSQL: no PostgreSQL figure"
+  fi
+fi
+if [[ -s $N_L ]]; then
+  p50=$(jget "$N_L" p50_us)
+  target "$(check "$p50 <= 500")" "one client, one event at a time: p50 $(awk -v v="$p50" 'BEGIN {printf "%.3f", v/1000}') ms <= 0.5 ms"
+fi
+if [[ -s $WORK/reopen.json ]]; then
+  m=$(jget "$WORK/reopen.json" ready_ms_median)
+  target "$(check "$m < 2000")" "reopen a store of $(commas "$(jget "$WORK/reopen.json" events)") events: $m ms < 2,000 ms (docs/benchmarks.md)"
+fi
+echo
+if [[ $FAILED -ne 0 ]]; then
+  say "some steps FAILED (see above); total $(($(date +%s) - STARTED_AT)) s"
+  exit 1
+fi
+say "done in $(($(date +%s) - STARTED_AT)) s"
