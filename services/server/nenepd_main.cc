@@ -47,6 +47,11 @@ ABSL_FLAG(int, commit_max_group_events, 50000,
 ABSL_FLAG(int, max_queued_mib, 512,
           "Appends are refused (RESOURCE_EXHAUSTED) while this many MiB wait "
           "for the committer.");
+ABSL_FLAG(bool, projections, true,
+          "Keep the hierarchy and rollup projections: referential checks on "
+          "append and the Query service. false runs the bare log (bulk loads "
+          "of data whose references lie outside nenep; benchmarks); the "
+          "projections are rebuilt from the log when turned on again.");
 ABSL_FLAG(int, block_cache_mib, 256, "RocksDB block cache size, in MiB.");
 ABSL_FLAG(std::string, log_format, "json",
           "Log lines on stderr: 'json' (one object per line) or 'text'.");
@@ -196,6 +201,7 @@ int main(int argc, char** argv) {
   options.service.limits.max_text_bytes = max_text;
   options.service.limits.max_future_days = absl::GetFlag(FLAGS_max_future_days);
   options.service.max_read_page = max_page;
+  options.projections = absl::GetFlag(FLAGS_projections);
   options.log.max_group_events = group;
   options.log.max_queued_bytes = static_cast<size_t>(queued) << 20;
   options.log.block_cache_bytes = static_cast<size_t>(cache) << 20;

@@ -43,6 +43,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       &s->store_, AdminServiceOptions{o.version, o.data_dir, absl::Now()},
       &s->metrics_);
 
+  if (!o.projections) s->projection_handle_.SetOff();
+  s->query_service_ = std::make_unique<QueryService>(
+      &s->projection_handle_,
+      QueryServiceOptions{o.service.zone, o.service.clock});
+  s->projections_service_ =
+      std::make_unique<ProjectionsService>(&s->projection_handle_);
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -55,6 +62,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.SetMaxReceiveMessageSize(o.max_request_bytes);
   builder.RegisterService(s->event_log_service_.get());
   builder.RegisterService(s->admin_service_.get());
+  builder.RegisterService(s->query_service_.get());
+  builder.RegisterService(s->projections_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -103,6 +112,26 @@ void Server::OpenStore() {
   }
   log_ = *std::move(log);
   if (shut_down_) return;
+  // The projections replay the log before anything is served, then see
+  // every append before it is written.
+  if (options_.projections) {
+    absl::StatusOr<std::unique_ptr<ProjectionStore>> projections =
+        ProjectionStore::Open(log_.get());
+    if (!projections.ok()) {
+      open_status_ = projections.status();
+      logging::Error(
+          "cannot build the projections from the log",
+          {{"data_dir", options_.data_dir}, {"error", projections.status()}});
+      return;
+    }
+    projections_ = *std::move(projections);
+    log_->SetCommitHook(projections_.get());
+    projection_handle_.Attach(projections_.get());
+  } else {
+    logging::Warn(
+        "projections are off: no referential checks on append, "
+        "no queries (--projections=false)");
+  }
   const storage::Position head = log_->Head();
   metrics_.SetHead(head);
   store_.Attach(log_.get());
@@ -137,11 +166,14 @@ absl::Status Server::Shutdown(absl::Duration grace) {
   }
   if (opener_.joinable()) opener_.join();
   store_.Detach();
+  projection_handle_.Detach();
   absl::Status status;
   std::unique_ptr<storage::EventLog> log;
+  std::unique_ptr<ProjectionStore> projections;
   {
     absl::MutexLock lock(&mu_);
     log = std::move(log_);
+    projections = std::move(projections_);
   }
   if (log != nullptr) {
     const storage::Position head = log->Head();

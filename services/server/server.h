@@ -25,6 +25,7 @@
 #include "services/common/metrics.h"
 #include "services/common/store.h"
 #include "services/eventlog/event_log_service.h"
+#include "services/query/query_service.h"
 #include "storage/common/dir_lock.h"
 #include "storage/log/rocksdb_event_log.h"
 
@@ -49,6 +50,9 @@ struct ServerOptions {
   // Largest request message accepted (gRPC answers RESOURCE_EXHAUSTED
   // beyond). Default: 64 MiB.
   int max_request_bytes = 64 << 20;
+  // Keep the hierarchy and rollup projections (referential checks on
+  // append, the Query service). Default: true.
+  bool projections = true;
   EventLogServiceOptions service;  // `zone` is set by Start()
   storage::LogOptions log;         // `data_dir` and `listener` set by Start()
   std::string version = "dev";
@@ -87,6 +91,9 @@ class Server {
   StoreHandle store_;
   std::unique_ptr<EventLogService> event_log_service_;
   std::unique_ptr<AdminService> admin_service_;
+  ProjectionHandle projection_handle_;
+  std::unique_ptr<QueryService> query_service_;
+  std::unique_ptr<ProjectionsService> projections_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
@@ -97,6 +104,8 @@ class Server {
   bool open_done_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status open_status_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<storage::EventLog> log_ ABSL_GUARDED_BY(mu_);
+  // The log's commit hook: outlives the log's last commit.
+  std::unique_ptr<ProjectionStore> projections_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -126,6 +126,31 @@ class CommitListener {
   virtual void OnCommitFailed(const absl::Status& status) {}
 };
 
+// Sees every request the committer accepts, in log order, and may refuse
+// it: how projections validate against the state of the log and stay in step
+// with it. All calls but Durable() come from the committer thread.
+class CommitHook {
+ public:
+  virtual ~CommitHook() = default;
+  // A group of requests begins; Admit() calls for it follow.
+  virtual void BeginGroup() {}
+  // `request` passed its request id and expectation checks and would take
+  // positions first, first + 1 ... A non-OK status refuses it: nothing of
+  // it is written and its caller gets that status. OK means the hook has
+  // taken the request into its state.
+  virtual absl::Status Admit(const AppendRequest& request, Position first) = 0;
+  // The group is written (not yet durable) or, if !written, failed: the
+  // hook's state then holds requests the log does not, and the log refuses
+  // appends until it is reopened.
+  virtual void EndGroup(bool written) {}
+  // Every event up to `last` is durable. On the syncer thread, in order,
+  // before the callers of those events are answered.
+  virtual void Durable(Position last) = 0;
+  // A sync failed: admitted events may or may not be on disk; the log
+  // refuses appends until it is reopened.
+  virtual void Failed(const absl::Status& status) {}
+};
+
 class EventLog {
  public:
   using AppendCallback =
@@ -147,6 +172,10 @@ class EventLog {
   // A failed request writes nothing; requests are independent of each other.
   // Thread-safe; concurrent requests are group-committed.
   virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
+
+  // Installs `hook` (not owned; must outlive the log). Call before the
+  // first append; null removes it.
+  virtual void SetCommitHook(CommitHook* hook) = 0;
 
   // Blocking form of AppendAsync.
   absl::StatusOr<AppendResult> Append(AppendRequest request);

@@ -136,6 +136,9 @@ class RocksDbEventLog final : public EventLog {
       absl::string_view stream) const override;
   Position Head() const override { return LogView().head; }
   LogStats Stats() const override;
+  void SetCommitHook(CommitHook* hook) override {
+    hook_.store(hook, std::memory_order_release);
+  }
   absl::StatusOr<BackupInfo> CreateBackup(
       const std::string& directory) override;
   absl::Status Close() override;
@@ -252,6 +255,7 @@ class RocksDbEventLog final : public EventLog {
   // Set when a WAL sync failed: the outcome of the groups written since the
   // last good sync is unknown, so nothing more is accepted until restart.
   std::atomic<bool> sync_failed_{false};
+  std::atomic<CommitHook*> hook_{nullptr};
 
   absl::Mutex backup_mu_;  // one backup at a time
 

@@ -257,6 +257,8 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
   Position next = next_position_;
   size_t accepted = 0;
   std::string value;
+  CommitHook* const hook = hook_.load(std::memory_order_acquire);
+  if (hook != nullptr) hook->BeginGroup();
 
   for (size_t i = 0; i < group->size(); ++i) {
     AppendRequest& req = (*group)[i].request;
@@ -339,6 +341,7 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       head->last_position = next + k;
       revisions.push_back(head->revision);
     }
+    if (status.ok() && hook != nullptr) status = hook->Admit(req, next);
     if (!status.ok()) {
       out.status = std::move(status);
       continue;
@@ -430,9 +433,19 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       if (options_.listener != nullptr) {
         options_.listener->OnCommitFailed(failed);
       }
-      if (!sync_failed_.load()) db_->Resume().PermitUncheckedError();
+      if (hook != nullptr) {
+        // The hook took in requests the log does not hold: stop here; a
+        // reopen rebuilds what hangs on the log from the log.
+        sync_failed_.store(true);
+        logging::Error(
+            "refusing appends until nenepd restarts: the "
+            "projections hold requests of the failed group");
+      } else if (!sync_failed_.load()) {
+        db_->Resume().PermitUncheckedError();
+      }
     }
   }
+  if (hook != nullptr) hook->EndGroup(accepted == 0 || written);
 
   for (size_t i = 0; i < group->size(); ++i) {
     Outcome& out = outcomes[i];
@@ -483,6 +496,9 @@ void RocksDbEventLog::SyncerLoop() {
       }
       last_recorded_micros_.store(jobs.back().recorded_micros,
                                   std::memory_order_relaxed);
+      if (CommitHook* hook = hook_.load(std::memory_order_acquire)) {
+        hook->Durable(jobs.back().last);
+      }
       for (SyncJob& job : jobs) {
         appends_committed_.fetch_add(job.requests, std::memory_order_relaxed);
         EnqueueIndex(job.last, std::move(job.index_entries));
@@ -507,6 +523,9 @@ void RocksDbEventLog::SyncerLoop() {
           "the store could not sync its log (", synced.message(),
           "); the outcome of this append is unknown: retry with the same "
           "request_id once the server is back"));
+      if (CommitHook* hook = hook_.load(std::memory_order_acquire)) {
+        hook->Failed(synced);
+      }
       for (SyncJob& job : jobs) {
         if (options_.listener != nullptr) {
           options_.listener->OnCommitFailed(synced);

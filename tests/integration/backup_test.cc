@@ -24,13 +24,14 @@ namespace {
 
 using ::nenep::testing::BinaryPath;
 using ::nenep::testing::D;
+using ::nenep::testing::LogOnly;
 using ::nenep::testing::RegularSession;
 using ::nenep::testing::RunCommand;
 using ::nenep::testing::TestServer;
 using ::testing::HasSubstr;
 
 TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
-  TestServer server;
+  TestServer server(LogOnly());
   absl::Mutex mu;
   std::map<std::string, uint64_t> acked;  // request_id -> first position
   std::atomic<bool> stop{false};
@@ -90,7 +91,7 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
       0)
       << out;
   EXPECT_THAT(out, HasSubstr("restored"));
-  services::ServerOptions options;
+  services::ServerOptions options = LogOnly();
   options.data_dir = restored;
   options.listen = "127.0.0.1:0";
   std::unique_ptr<services::Server> second = *services::Server::Start(options);
@@ -127,7 +128,7 @@ TEST(BackupTest, BackupUnderLoadRestoresEveryEventAcknowledgedBeforeIt) {
 }
 
 TEST(BackupTest, RelativeBackupDirectoryIsRefused) {
-  TestServer server;
+  TestServer server(LogOnly());
   grpc::ClientContext ctx;
   v1::CreateBackupRequest req;
   req.set_directory("relative/dir");

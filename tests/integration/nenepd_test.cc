@@ -54,7 +54,7 @@ TEST(NenepdTest, SigtermDrainsInFlightAppendsAndClosesCleanly) {
   std::map<std::string, uint64_t> acked;
   absl::Mutex mu;
   {
-    NenepdProcess server(data);
+    NenepdProcess server(data, {"--projections=false"});
     ASSERT_TRUE(server.ok());
     std::atomic<bool> stop{false};
     std::atomic<int> other_errors{0};
@@ -107,7 +107,7 @@ TEST(NenepdTest, SigtermDrainsInFlightAppendsAndClosesCleanly) {
   EXPECT_THAT(log, HasSubstr("\"msg\":\"store closed\""));
   EXPECT_THAT(log, HasSubstr("\"msg\":\"stopped cleanly\""));
 
-  NenepdProcess again(data);
+  NenepdProcess again(data, {"--projections=false"});
   ASSERT_TRUE(again.ok());
   auto stub = Stub(again.address());
   for (const auto& [id, position] : acked) {
@@ -122,7 +122,7 @@ TEST(NenepdTest, SigtermDrainsInFlightAppendsAndClosesCleanly) {
 
 TEST(NenepdTest, ASecondServerOnTheSameDirectoryFailsFastWithAClearMessage) {
   testing::TempDir dir;
-  NenepdProcess first(dir.Sub("data"));
+  NenepdProcess first(dir.Sub("data"), {"--projections=false"});
   ASSERT_TRUE(first.ok());
   std::string out;
   const absl::Time start = absl::Now();
@@ -146,8 +146,9 @@ TEST(NenepdTest, ConfigFileSetsFlagsAndTheCommandLineWins) {
            "log_format = text\n"
            "max_read_page = 7\n";
   }
-  NenepdProcess server(dir.Sub("data"),
-                       {"--config=" + config, "--max_read_page=3"});
+  NenepdProcess server(
+      dir.Sub("data"),
+      {"--config=" + config, "--max_read_page=3", "--projections=false"});
   ASSERT_TRUE(server.ok());
   auto stub = Stub(server.address());
   v1::AppendRequest r;

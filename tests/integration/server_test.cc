@@ -28,6 +28,7 @@ namespace {
 using ::nenep::testing::D;
 using ::nenep::testing::Entry;
 using ::nenep::testing::GrpcIs;
+using ::nenep::testing::LogOnly;
 using ::nenep::testing::RegularSession;
 using ::nenep::testing::TestServer;
 using ::nenep::testing::UnitCreated;
@@ -78,7 +79,9 @@ class ServerTest : public ::testing::Test {
     return r;
   }
 
-  TestServer server_;
+  // The log's own behaviour: without the projections' referential checks,
+  // so that events need not refer to recorded units.
+  TestServer server_{LogOnly()};
 };
 
 TEST_F(ServerTest, HealthIsServing) {
@@ -546,7 +549,7 @@ TEST_F(ServerTest, StatusReportsTheStore) {
 TEST(ServerLifecycleTest, NotServingUntilTheStoreIsOpen) {
   nenep::testing::TempDir dir;
   absl::Notification release;
-  services::ServerOptions options;
+  services::ServerOptions options = LogOnly();
   options.data_dir = dir.Sub("data");
   options.listen = "127.0.0.1:0";
   options.before_open_for_test = [&] { release.WaitForNotification(); };
@@ -582,7 +585,7 @@ TEST(ServerLifecycleTest, NotServingUntilTheStoreIsOpen) {
 
 TEST(ServerLifecycleTest, ASecondServerOnTheSameDirectoryFailsFast) {
   nenep::testing::TempDir dir;
-  services::ServerOptions options;
+  services::ServerOptions options = LogOnly();
   options.data_dir = dir.Sub("data");
   options.listen = "127.0.0.1:0";
   std::unique_ptr<services::Server> first = *services::Server::Start(options);
@@ -617,7 +620,7 @@ std::string HttpGet(int port, const std::string& path) {
 }
 
 TEST(ServerMetricsTest, PrometheusMetricsCountAppendsAndCommits) {
-  services::ServerOptions options;
+  services::ServerOptions options = LogOnly();
   options.metrics_listen = "127.0.0.1:0";
   TestServer server(options);
   ASSERT_GT(server.server()->metrics_port(), 0);

@@ -48,4 +48,35 @@ v1::BatchEntry Entry(v1::Event event, const std::string& stream) {
   return entry;
 }
 
+v1::Event MemberJoined(const std::string& member_id, const std::string& cell_id,
+                       v1::Date date) {
+  v1::Event e;
+  *e.mutable_business_date() = date;
+  v1::MemberJoined* m = e.mutable_member_joined();
+  m->set_member_id(member_id);
+  m->set_cell_id(cell_id);
+  m->set_status(v1::MEMBER_STATUS_OFFICIAL);
+  m->set_how(v1::JOIN_KIND_INITIAL_LOAD);
+  return e;
+}
+
+v1::BatchAppendRequest SeedRequest(const std::vector<std::string>& cells,
+                                   int members) {
+  v1::BatchAppendRequest r;
+  r.set_request_id("seed");
+  *r.add_entries() =
+      Entry(UnitCreated("db", v1::UNIT_KIND_DIRECT_UNDER_CENTRAL,
+                        "Đảng bộ thử nghiệm", "", D(2019, 1, 1)));
+  for (const std::string& cell : cells) {
+    *r.add_entries() =
+        Entry(UnitCreated(cell, v1::UNIT_KIND_ATTACHED_CELL, "Chi bộ " + cell,
+                          "db", D(2019, 1, 1)));
+    for (int i = 0; i < members; ++i) {
+      *r.add_entries() =
+          Entry(MemberJoined(cell + ".m" + std::to_string(i), cell));
+    }
+  }
+  return r;
+}
+
 }  // namespace nenep::testing

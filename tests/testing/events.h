@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "nenep/v1/events.pb.h"
 #include "nenep/v1/log.pb.h"
@@ -20,5 +21,14 @@ v1::Event RegularSession(const std::string& session_id,
                          int convened = 10, int present = 9);
 
 v1::BatchEntry Entry(v1::Event event, const std::string& stream = "");
+
+v1::Event MemberJoined(const std::string& member_id, const std::string& cell_id,
+                       v1::Date date = D(2019, 1, 1));
+
+// One idempotent batch (request_id "seed") that creates a root unit "db"
+// and `cells` under it on 1/1/2019, each with `members` members: what
+// events of other tests refer to.
+v1::BatchAppendRequest SeedRequest(const std::vector<std::string>& cells,
+                                   int members = 20);
 
 }  // namespace nenep::testing

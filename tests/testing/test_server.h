@@ -15,6 +15,13 @@
 
 namespace nenep::testing {
 
+// Options of a server without projections, for tests of the log alone.
+inline services::ServerOptions LogOnly() {
+  services::ServerOptions options;
+  options.projections = false;
+  return options;
+}
+
 class TestServer {
  public:
   // Starts a server on a fresh data directory and waits until it serves.

@@ -15,6 +15,7 @@ namespace nenep {
 namespace {
 
 using ::nenep::testing::BinaryPath;
+using ::nenep::testing::LogOnly;
 using ::nenep::testing::RunCommand;
 using ::nenep::testing::TestServer;
 using ::testing::HasSubstr;
@@ -41,7 +42,7 @@ class CliTest : public ::testing::Test {
     std::ofstream(path) << content;
     return path;
   }
-  TestServer server_;
+  TestServer server_{LogOnly()};
 };
 
 TEST_F(CliTest, ImportIsIdempotentAndReportsWhatItLoaded) {

@@ -27,7 +27,6 @@
 #include "storage/log/rocksdb_event_log.h"
 
 namespace nenep::cli {
-namespace {
 
 using google::protobuf::util::JsonParseOptions;
 using google::protobuf::util::JsonPrintOptions;
@@ -65,6 +64,8 @@ std::string ToJson(const google::protobuf::Message& m) {
   (void)google::protobuf::util::MessageToJsonString(m, &out, PrintOptions());
   return out;
 }
+
+namespace {
 
 // A JSON Lines input: a file or stdin.
 class LineReader {

@@ -13,6 +13,11 @@
 
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+
+namespace google::protobuf {
+class Message;
+}
 
 namespace nenep::cli {
 
@@ -44,6 +49,38 @@ struct ReadOptions {
   std::string stream;   // "" = the whole log
   int page_size = 500;
 };
+
+// A failed call, for people: the status code's name and the message, or how
+// to reach the server.
+std::string Describe(const Context& ctx, const grpc::Status& s);
+void SetDeadline(const Context& ctx, grpc::ClientContext* call);
+// One line of protobuf JSON.
+std::string ToJson(const google::protobuf::Message& m);
+
+struct UnitsOptions {
+  std::string find;   // search by name instead of showing unit_id
+  std::string as_of;  // dd/mm/yyyy; "" = today
+  bool all = false;   // with find: also units not active on as_of
+};
+// Shows a unit and its children, or (find) the units whose name matches.
+int Units(const Context& ctx, const std::string& unit_id,
+          const UnitsOptions& options);
+
+struct RollupOptions {
+  std::string from, to;        // dd/mm/yyyy
+  std::string period;          // 2024, 2024-H1, 2024-Q2, 2024-03
+  std::string phase;           // 2021-2023
+  std::string structure_date;  // dd/mm/yyyy: restate as of this tree
+  bool children = false;       // the direct children's breakdown
+  std::string sort_by;
+  bool descending = false;
+};
+int Rollup(const Context& ctx, const std::string& unit_id,
+           const RollupOptions& options);
+
+// Rebuilds the projections from the log and compares them with the live
+// ones; 1 if they differed.
+int Rebuild(const Context& ctx);
 
 // Appends every event of the JSON Lines `path` ("-" = stdin) in one atomic
 // request: Append if they share a stream, else BatchAppend.

@@ -39,6 +39,24 @@ ABSL_FLAG(bool, progress, true,
 ABSL_FLAG(std::string, backup_dir, "", "restore: the backup directory.");
 ABSL_FLAG(std::string, data_dir, "", "restore: the new data directory.");
 ABSL_FLAG(uint32_t, backup_id, 0, "restore: which backup (0 = the latest).");
+ABSL_FLAG(std::string, find, "",
+          "units: find units whose name contains this, ignoring accents.");
+ABSL_FLAG(std::string, as_of, "",
+          "units: the date of the tree to show (dd/mm/yyyy; default today).");
+ABSL_FLAG(bool, all, false, "units --find: also units not active on --as_of.");
+ABSL_FLAG(std::string, from_date, "", "rollup: first day (dd/mm/yyyy).");
+ABSL_FLAG(std::string, to_date, "", "rollup: last day (dd/mm/yyyy).");
+ABSL_FLAG(std::string, period, "",
+          "rollup: 2024, 2024-H1, 2024-Q2 or 2024-03.");
+ABSL_FLAG(std::string, phase, "", "rollup: a phase such as 2021-2023.");
+ABSL_FLAG(std::string, as_of_structure, "",
+          "rollup: restate history under the tree of this date (dd/mm/yyyy); "
+          "default: as recorded.");
+ABSL_FLAG(bool, children, false,
+          "rollup: one line per direct child instead of the unit's total.");
+ABSL_FLAG(std::string, sort_by, "",
+          "rollup --children: a measure, e.g. regular_compliance.");
+ABSL_FLAG(bool, descending, false, "rollup --children: largest first.");
 
 namespace {
 
@@ -54,6 +72,14 @@ constexpr char kUsage[] =
     "  get POSITION      print one event in full\n"
     "  status            health and figures of the server\n"
     "  backup DIR        online backup into DIR (a path on the server)\n"
+    "  units UNIT_ID     a unit and its children [--as_of=dd/mm/yyyy]\n"
+    "  units --find=TEXT units by name, accents optional [--all]\n"
+    "  rollup UNIT_ID    every measure of the unit's subtree over a range:\n"
+    "                    --from_date=dd/mm/yyyy --to_date=dd/mm/yyyy,\n"
+    "                    --period=2024|2024-H1|2024-Q2|2024-03 or\n"
+    "                    --phase=2021-2023 [--as_of_structure=dd/mm/yyyy]\n"
+    "                    [--children --sort_by=MEASURE --descending]\n"
+    "  rebuild           recompute the projections from the log and compare\n"
     "  restore           offline: --backup_dir=B --data_dir=NEW_DIR\n\n"
     "A JSON Lines line is a nenep.v1.BatchEntry "
     "({\"stream\":..,\"event\":{..}})\n"
@@ -137,6 +163,35 @@ int main(int argc, char** argv) {
   if (command == "backup") {
     if (int rc = need_args(1, "one DIR")) return rc;
     return nenep::cli::Backup(ctx, args[2]);
+  }
+  if (command == "units") {
+    nenep::cli::UnitsOptions o;
+    o.find = absl::GetFlag(FLAGS_find);
+    o.as_of = absl::GetFlag(FLAGS_as_of);
+    o.all = absl::GetFlag(FLAGS_all);
+    if (o.find.empty()) {
+      if (int rc = need_args(1, "one UNIT_ID (or --find=TEXT)")) return rc;
+      return nenep::cli::Units(ctx, args[2], o);
+    }
+    if (int rc = need_args(0, "no UNIT_ID with --find")) return rc;
+    return nenep::cli::Units(ctx, "", o);
+  }
+  if (command == "rollup") {
+    if (int rc = need_args(1, "one UNIT_ID")) return rc;
+    nenep::cli::RollupOptions o;
+    o.from = absl::GetFlag(FLAGS_from_date);
+    o.to = absl::GetFlag(FLAGS_to_date);
+    o.period = absl::GetFlag(FLAGS_period);
+    o.phase = absl::GetFlag(FLAGS_phase);
+    o.structure_date = absl::GetFlag(FLAGS_as_of_structure);
+    o.children = absl::GetFlag(FLAGS_children);
+    o.sort_by = absl::GetFlag(FLAGS_sort_by);
+    o.descending = absl::GetFlag(FLAGS_descending);
+    return nenep::cli::Rollup(ctx, args[2], o);
+  }
+  if (command == "rebuild") {
+    if (int rc = need_args(0, "no arguments")) return rc;
+    return nenep::cli::Rebuild(ctx);
   }
   return Usage(absl::StrCat("unknown command '", command, "'"));
 }

@@ -1,0 +1,198 @@
+#include "services/query/projection_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/text.h"
+#include "storage/common/logging.h"
+#include "storage/common/status_macros.h"
+
+namespace nenep::services {
+namespace {
+
+constexpr size_t kReplayPage = 8192;
+
+}  // namespace
+
+ProjectionStore::ProjectionStore(storage::EventLog* log) : log_(log) {}
+
+std::shared_ptr<projections::Projection> ProjectionStore::NewProjection()
+    const {
+  storage::EventLog* log = log_;
+  return std::make_shared<projections::Projection>(
+      [](absl::string_view text) { return FoldForSearch(text); },
+      [log](uint64_t position) -> absl::StatusOr<v1::Event> {
+        ASSIGN_OR_RETURN(storage::Record record, log->Get(position));
+        v1::Event event;
+        if (!event.ParseFromString(record.payload)) {
+          return absl::DataLossError(absl::StrCat("the event at position ",
+                                                  position, " does not parse"));
+        }
+        return event;
+      });
+}
+
+absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
+    storage::EventLog* log) {
+  std::unique_ptr<ProjectionStore> store(new ProjectionStore(log));
+  const absl::Time start = absl::Now();
+  std::shared_ptr<projections::Projection> p = store->NewProjection();
+  const storage::Position head = log->Head();
+  uint64_t events = 0;
+  RETURN_IF_ERROR(
+      store->Replay(p.get(), 1, head, &events, &store->skipped_on_open_));
+  {
+    absl::MutexLock lock(&store->ptr_mu_);
+    store->live_ = std::move(p);
+  }
+  {
+    absl::MutexLock lock(&store->durable_mu_);
+    store->durable_ = head;
+  }
+  const absl::Duration took = absl::Now() - start;
+  logging::Info("projections built from the log",
+                {{"events", events},
+                 {"skipped", store->skipped_on_open_},
+                 {"ms", absl::ToInt64Milliseconds(took)},
+                 {"events_per_s",
+                  static_cast<int64_t>(
+                      events / std::max(absl::ToDoubleSeconds(took), 1e-6))}});
+  return store;
+}
+
+absl::Status ProjectionStore::Replay(projections::Projection* p,
+                                     storage::Position from,
+                                     storage::Position to, uint64_t* events,
+                                     uint64_t* skipped) const {
+  v1::Event event;
+  storage::Position next = from;
+  while (next <= to) {
+    ASSIGN_OR_RETURN(
+        std::vector<storage::Record> page,
+        log_->ReadAll(next, storage::Direction::kForward,
+                      std::min<size_t>(kReplayPage, to - next + 1)));
+    if (page.empty()) {
+      return absl::DataLossError(
+          absl::StrCat("the log ends at ", next - 1, " before ", to));
+    }
+    for (const storage::Record& r : page) {
+      if (r.position > to) break;
+      if (!event.ParseFromString(r.payload)) {
+        return absl::DataLossError(absl::StrCat("the event at position ",
+                                                r.position, " does not parse"));
+      }
+      const v1::Event* one = &event;
+      absl::Status st = p->Apply(absl::MakeConstSpan(&one, 1), r.position);
+      ++*events;
+      if (!st.ok()) {
+        if (++*skipped <= 20) {
+          logging::Warn(
+              "replay: the projections refuse a logged event; it "
+              "does not count in them",
+              {{"position", r.position}, {"error", st}});
+        }
+      }
+      next = r.position + 1;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<projections::Projection> ProjectionStore::live() const {
+  absl::MutexLock lock(&ptr_mu_);
+  return live_;
+}
+
+std::shared_ptr<const projections::Projection> ProjectionStore::Get() const {
+  return live();
+}
+
+void ProjectionStore::BeginGroup() { group_mu_.Lock(); }
+
+void ProjectionStore::EndGroup(bool written) { group_mu_.Unlock(); }
+
+absl::Status ProjectionStore::Admit(const storage::AppendRequest& request,
+                                    storage::Position first) {
+  const size_t n = request.events.size();
+  if (scratch_.size() < n) scratch_.resize(n);
+  std::vector<const v1::Event*> events(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!scratch_[i].ParseFromString(request.events[i].payload)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("events[", i, "]: the event does not parse"));
+    }
+    events[i] = &scratch_[i];
+  }
+  // The committer holds group_mu_, so live_ cannot be replaced meanwhile.
+  return live()->Apply(events, first);
+}
+
+void ProjectionStore::Durable(storage::Position last) {
+  absl::MutexLock lock(&durable_mu_);
+  if (last > durable_) durable_ = last;
+}
+
+void ProjectionStore::Failed(const absl::Status& status) {
+  absl::MutexLock lock(&durable_mu_);
+  failed_ = status;
+}
+
+absl::Status ProjectionStore::AwaitDurable(storage::Position position,
+                                           absl::Duration timeout) {
+  absl::MutexLock lock(&durable_mu_);
+  auto ready = [this, position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(durable_mu_) {
+    return durable_ >= position || !failed_.ok();
+  };
+  durable_mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  if (!failed_.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the store failed to sync (", failed_.message(),
+                     "); answers are withheld until nenepd restarts"));
+  }
+  if (durable_ < position) {
+    return absl::UnavailableError(
+        "the log did not become durable in time; retry");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RebuildResult> ProjectionStore::Rebuild() {
+  absl::MutexLock rebuild(&rebuild_mu_);
+  const absl::Time start = absl::Now();
+  RebuildResult result;
+  std::shared_ptr<projections::Projection> fresh = NewProjection();
+  const storage::Position bulk = log_->Head();
+  RETURN_IF_ERROR(
+      Replay(fresh.get(), 1, bulk, &result.events, &result.skipped));
+  // Hold groups back, then catch up to the live position.
+  absl::MutexLock groups(&group_mu_);
+  std::shared_ptr<projections::Projection> current = live();
+  const storage::Position position = current->applied();
+  RETURN_IF_ERROR(AwaitDurable(position, absl::Seconds(30)));
+  RETURN_IF_ERROR(
+      Replay(fresh.get(), bulk + 1, position, &result.events, &result.skipped));
+  result.position = position;
+  result.live_checksum = current->Checksum();
+  result.rebuilt_checksum = fresh->Checksum();
+  if (result.live_checksum != result.rebuilt_checksum) {
+    logging::Error(
+        "rebuilt projections differ from the live ones; the "
+        "rebuilt ones replace them",
+        {{"position", position},
+         {"live", result.live_checksum},
+         {"rebuilt", result.rebuilt_checksum}});
+    absl::MutexLock lock(&ptr_mu_);
+    live_ = std::move(fresh);
+    result.replaced = true;
+  }
+  result.elapsed = absl::Now() - start;
+  logging::Info("projections rebuilt",
+                {{"position", position},
+                 {"events", result.events},
+                 {"ms", absl::ToInt64Milliseconds(result.elapsed)},
+                 {"equal", !result.replaced}});
+  return result;
+}
+
+}  // namespace nenep::services

@@ -1,0 +1,462 @@
+#include "services/query/query_service.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "services/common/calendar.h"
+#include "services/common/grpc_status.h"
+#include "storage/common/status_macros.h"
+
+namespace nenep::services {
+namespace {
+
+constexpr absl::Duration kDurableWait = absl::Seconds(10);
+constexpr int kDefaultPage = 100;
+constexpr int kMaxPage = 1000;
+
+v1::Date ToDate(Day day) {
+  int y = 0, m = 0, d = 0;
+  CivilFromDay(day, &y, &m, &d);
+  v1::Date out;
+  out.set_year(y);
+  out.set_month(m);
+  out.set_day(d);
+  return out;
+}
+
+absl::StatusOr<Day> DayOf(const v1::Date& date, const std::string& field) {
+  ASSIGN_OR_RETURN(int64_t day, CheckDate(date, field));
+  return static_cast<Day>(day);
+}
+
+// The date asked for, or today.
+absl::StatusOr<Day> DateOr(bool has, const v1::Date& date,
+                           const std::string& field, Day today) {
+  if (!has) return today;
+  return DayOf(date, field);
+}
+
+void FillUnit(const projections::UnitInfo& info, v1::Unit* out) {
+  out->set_unit_id(info.unit_id);
+  out->set_name(info.name);
+  out->set_short_name(info.short_name);
+  out->set_kind(info.kind);
+  out->set_setting(info.setting);
+  out->set_is_cell(info.is_cell);
+  *out->mutable_active_from() = ToDate(info.created);
+  if (info.dissolved < kForever)
+    *out->mutable_dissolved_on() = ToDate(info.dissolved);
+  for (const projections::UnitRef& p : info.parent_chain) {
+    v1::UnitRef* ref = out->add_parent_chain();
+    ref->set_unit_id(p.unit_id);
+    ref->set_name(p.name);
+    ref->set_kind(p.kind);
+  }
+  for (const std::string& id : info.predecessor_ids) {
+    out->add_predecessor_unit_ids(id);
+  }
+  for (const std::string& id : info.successor_ids) {
+    out->add_successor_unit_ids(id);
+  }
+  out->set_children(info.children);
+  out->set_cells(info.cells);
+  out->set_members(info.members);
+}
+
+double Rate(int64_t num, int64_t den) {
+  return den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den);
+}
+
+void FillRollup(const projections::Rollup& r, v1::Rollup* out) {
+  out->set_units(r.units);
+  out->set_cells(r.cells);
+  out->set_members(r.members);
+  out->set_sessions_regular(r.sessions_regular);
+  out->set_sessions_thematic(r.sessions_thematic);
+  out->set_sessions_other(r.sessions_other);
+  out->set_sessions_total(r.sessions_total);
+  out->set_sessions_hcm(r.sessions_hcm);
+  out->set_attendance_present(r.attendance_present);
+  out->set_attendance_convened(r.attendance_convened);
+  out->set_attendance_rate(Rate(r.attendance_present, r.attendance_convened));
+  out->set_regular_cell_months_held(r.regular_cell_months_held);
+  out->set_regular_cell_months_active(r.regular_cell_months_active);
+  out->set_regular_compliance(
+      Rate(r.regular_cell_months_held, r.regular_cell_months_active));
+  out->set_thematic_cell_quarters_held(r.thematic_cell_quarters_held);
+  out->set_thematic_cell_quarters_active(r.thematic_cell_quarters_active);
+  out->set_thematic_compliance(
+      Rate(r.thematic_cell_quarters_held, r.thematic_cell_quarters_active));
+  out->set_plans_issued(r.plans_issued);
+  out->set_child_plans_required(r.child_plans_required);
+  out->set_child_plans_on_time(r.child_plans_on_time);
+  out->set_child_plan_compliance(
+      Rate(r.child_plans_on_time, r.child_plans_required));
+  out->set_members_with_commitment(r.members_with_commitment);
+  out->set_commitment_registration_rate(
+      Rate(r.members_with_commitment, r.members));
+  out->set_commitments_registered(r.commitments_registered);
+  out->set_commitments_evaluated(r.commitments_evaluated);
+  out->set_commitments_fulfilled(r.commitments_fulfilled);
+  out->set_awards_bang_khen(r.awards_bang_khen);
+  out->set_awards_giay_khen(r.awards_giay_khen);
+  out->set_awards_co_thi_dua(r.awards_co_thi_dua);
+  out->set_awards_other(r.awards_other);
+  out->set_awards_central(r.awards_central);
+  out->set_awards_ministry_province(r.awards_ministry_province);
+  out->set_awards_upper_base(r.awards_upper_base);
+  out->set_awards_base(r.awards_base);
+  out->set_award_recipients_collective(r.award_recipients_collective);
+  out->set_award_recipients_individual(r.award_recipients_individual);
+  out->set_awarded_cells(r.awarded_cells);
+  out->set_awarded_cell_rate(Rate(r.awarded_cells, r.cells));
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view msg) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", msg));
+}
+
+absl::StatusOr<int> PageSize(int requested, const std::string& field) {
+  if (requested < 0) return Invalid(field, "must not be negative");
+  if (requested == 0) return kDefaultPage;
+  return std::min(requested, kMaxPage);
+}
+
+absl::StatusOr<size_t> PageStart(const std::string& token, size_t total) {
+  if (token.empty()) return 0;
+  size_t start = 0;
+  if (!absl::SimpleAtoi(token, &start) || start > total) {
+    return Invalid("page_token",
+                   "not a token this service gave out; start again without "
+                   "one");
+  }
+  return start;
+}
+
+// [from, to] of a rollup request.
+absl::Status ResolveRange(const v1::RollupRequest& r, Day* from, Day* to) {
+  switch (r.range_case()) {
+    case v1::RollupRequest::kDates: {
+      ASSIGN_OR_RETURN(*from, DayOf(r.dates().start(), "dates.start"));
+      ASSIGN_OR_RETURN(*to, DayOf(r.dates().end(), "dates.end"));
+      if (*from > *to) {
+        return Invalid("dates", "start is after end");
+      }
+      return absl::OkStatus();
+    }
+    case v1::RollupRequest::kPeriod: {
+      const v1::PeriodRef& p = r.period();
+      if (p.year() < 1900 || p.year() > 2199) {
+        return Invalid("period.year", "must be 1900..2199");
+      }
+      int first = 1, last = 12;
+      switch (p.part_case()) {
+        case v1::PeriodRef::kMonth:
+          if (p.month() < 1 || p.month() > 12) {
+            return Invalid("period.month", "must be 1..12");
+          }
+          first = last = p.month();
+          break;
+        case v1::PeriodRef::kQuarter:
+          if (p.quarter() < 1 || p.quarter() > 4) {
+            return Invalid("period.quarter", "must be 1..4");
+          }
+          first = 3 * p.quarter() - 2;
+          last = first + 2;
+          break;
+        case v1::PeriodRef::kHalf:
+          if (p.half() < 1 || p.half() > 2) {
+            return Invalid("period.half", "must be 1 or 2");
+          }
+          first = 6 * p.half() - 5;
+          last = first + 5;
+          break;
+        default:
+          break;
+      }
+      *from = DayNumber(p.year(), first, 1);
+      *to = DayNumber(p.year(), last, DaysInMonth(p.year(), last));
+      return absl::OkStatus();
+    }
+    case v1::RollupRequest::kPhase: {
+      std::string phase = r.phase();
+      // An en dash (U+2013) is as good as a hyphen.
+      for (const char* dash : {"\xE2\x80\x93", "\xE2\x80\x94"}) {
+        for (size_t at; (at = phase.find(dash)) != std::string::npos;) {
+          phase.replace(at, 3, "-");
+        }
+      }
+      std::vector<std::string> parts = absl::StrSplit(phase, '-');
+      int y1 = 0, y2 = 0;
+      if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &y1) ||
+          !absl::SimpleAtoi(parts[1], &y2) || y1 < 1900 || y2 > 2199 ||
+          y1 > y2) {
+        return Invalid("phase", absl::StrCat("'", r.phase(),
+                                             "' is not a phase like "
+                                             "2021-2023"));
+      }
+      *from = DayNumber(y1, 1, 1);
+      *to = DayNumber(y2, 12, 31);
+      return absl::OkStatus();
+    }
+    default:
+      return Invalid("range", "set dates, period or phase");
+  }
+}
+
+absl::StatusOr<projections::RollupQuery> ToQuery(const v1::RollupRequest& r) {
+  projections::RollupQuery q;
+  if (r.unit_id().empty()) return Invalid("unit_id", "required");
+  q.unit_id = r.unit_id();
+  RETURN_IF_ERROR(ResolveRange(r, &q.from, &q.to));
+  switch (r.attribution()) {
+    case v1::ATTRIBUTION_UNSPECIFIED:
+    case v1::ATTRIBUTION_AS_RECORDED:
+      q.attribution = projections::Attribution::kAsRecorded;
+      break;
+    case v1::ATTRIBUTION_AS_OF_STRUCTURE:
+      q.attribution = projections::Attribution::kAsOfStructure;
+      q.structure_date = q.to;
+      if (r.has_structure_date()) {
+        ASSIGN_OR_RETURN(q.structure_date,
+                         DayOf(r.structure_date(), "structure_date"));
+      }
+      break;
+    default:
+      return Invalid("attribution", "unknown value");
+  }
+  return q;
+}
+
+// Runs `body` and finishes the reactor with its status.
+template <typename F>
+grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, F body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(body()));
+  return reactor;
+}
+
+}  // namespace
+
+absl::StatusOr<ProjectionStore*> ProjectionHandle::Get() const {
+  ProjectionStore* store = store_.load(std::memory_order_acquire);
+  if (store == nullptr && off_) {
+    return absl::FailedPreconditionError(
+        "this server runs without projections (--projections=false)");
+  }
+  if (store == nullptr) {
+    return absl::UnavailableError(
+        "the store is not open (the server is starting or stopping); retry "
+        "shortly");
+  }
+  return store;
+}
+
+QueryService::QueryService(const ProjectionHandle* store,
+                           QueryServiceOptions options)
+    : store_(store), options_(std::move(options)) {
+  if (!options_.clock) options_.clock = [] { return absl::Now(); };
+}
+
+Day QueryService::Today() const {
+  return static_cast<Day>(DayNumber(LocalDay(options_.clock(), options_.zone)));
+}
+
+absl::Status QueryService::DoGetUnit(const v1::GetUnitRequest& request,
+                                     v1::Unit* response) {
+  ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+  if (request.unit_id().empty()) return Invalid("unit_id", "required");
+  ASSIGN_OR_RETURN(
+      Day on, DateOr(request.has_as_of(), request.as_of(), "as_of", Today()));
+  auto p = store->Get();
+  ASSIGN_OR_RETURN(projections::UnitInfo info,
+                   p->GetUnit(request.unit_id(), on));
+  FillUnit(info, response);
+  return store->AwaitDurable(p->applied(), kDurableWait);
+}
+
+absl::Status QueryService::DoListChildren(
+    const v1::ListChildrenRequest& request,
+    v1::ListChildrenResponse* response) {
+  ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+  if (request.unit_id().empty()) return Invalid("unit_id", "required");
+  ASSIGN_OR_RETURN(
+      Day on, DateOr(request.has_as_of(), request.as_of(), "as_of", Today()));
+  ASSIGN_OR_RETURN(int size, PageSize(request.page_size(), "page_size"));
+  auto p = store->Get();
+  ASSIGN_OR_RETURN(std::vector<projections::UnitInfo> children,
+                   p->Children(request.unit_id(), on));
+  ASSIGN_OR_RETURN(size_t start,
+                   PageStart(request.page_token(), children.size()));
+  const size_t end = std::min(children.size(), start + size);
+  for (size_t i = start; i < end; ++i)
+    FillUnit(children[i], response->add_children());
+  if (end < children.size()) response->set_next_page_token(absl::StrCat(end));
+  return store->AwaitDurable(p->applied(), kDurableWait);
+}
+
+absl::Status QueryService::DoFindUnits(const v1::FindUnitsRequest& request,
+                                       v1::FindUnitsResponse* response) {
+  ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+  if (request.query().empty()) return Invalid("query", "required");
+  if (request.limit() < 0) return Invalid("limit", "must not be negative");
+  ASSIGN_OR_RETURN(
+      Day on, DateOr(request.has_as_of(), request.as_of(), "as_of", Today()));
+  const size_t limit =
+      request.limit() == 0 ? 20 : std::min(request.limit(), kMaxPage);
+  auto p = store->Get();
+  for (const projections::UnitInfo& info :
+       p->FindUnits(request.query(), on, request.include_inactive(), limit)) {
+    FillUnit(info, response->add_units());
+  }
+  return store->AwaitDurable(p->applied(), kDurableWait);
+}
+
+absl::Status QueryService::DoGetRollup(const v1::RollupRequest& request,
+                                       v1::RollupResponse* response) {
+  ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+  ASSIGN_OR_RETURN(projections::RollupQuery q, ToQuery(request));
+  auto p = store->Get();
+  ASSIGN_OR_RETURN(projections::Rollup r, p->GetRollup(q));
+  const Day info_day = q.attribution == projections::Attribution::kAsRecorded
+                           ? q.to
+                           : q.structure_date;
+  ASSIGN_OR_RETURN(projections::UnitInfo info, p->GetUnit(q.unit_id, info_day));
+  FillUnit(info, response->mutable_unit());
+  FillRollup(r, response->mutable_rollup());
+  *response->mutable_from() = ToDate(q.from);
+  *response->mutable_to() = ToDate(q.to);
+  response->set_attribution(q.attribution ==
+                                    projections::Attribution::kAsRecorded
+                                ? v1::ATTRIBUTION_AS_RECORDED
+                                : v1::ATTRIBUTION_AS_OF_STRUCTURE);
+  if (q.attribution == projections::Attribution::kAsOfStructure) {
+    *response->mutable_structure_date() = ToDate(q.structure_date);
+  }
+  const uint64_t position = p->applied();
+  response->set_position(position);
+  return store->AwaitDurable(position, kDurableWait);
+}
+
+absl::Status QueryService::DoChildren(const v1::ChildrenRollupsRequest& request,
+                                      v1::ChildrenRollupsResponse* response) {
+  ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+  ASSIGN_OR_RETURN(projections::RollupQuery q, ToQuery(request.rollup()));
+  ASSIGN_OR_RETURN(int size, PageSize(request.page_size(), "page_size"));
+  const google::protobuf::FieldDescriptor* sort_field = nullptr;
+  if (!request.sort_by().empty()) {
+    sort_field = v1::Rollup::descriptor()->FindFieldByName(request.sort_by());
+    if (sort_field == nullptr) {
+      std::vector<std::string> names;
+      for (int i = 0; i < v1::Rollup::descriptor()->field_count(); ++i) {
+        names.push_back(v1::Rollup::descriptor()->field(i)->name());
+      }
+      return Invalid("sort_by", absl::StrCat("'", request.sort_by(),
+                                             "' is not a measure; one of: ",
+                                             absl::StrJoin(names, ", ")));
+    }
+  }
+  auto p = store->Get();
+  ASSIGN_OR_RETURN(auto children, p->GetChildrenRollups(q));
+  const Day info_day = q.attribution == projections::Attribution::kAsRecorded
+                           ? q.to
+                           : q.structure_date;
+  ASSIGN_OR_RETURN(projections::UnitInfo info, p->GetUnit(q.unit_id, info_day));
+  std::vector<v1::ChildRollup> rows(children.size());
+  for (size_t i = 0; i < children.size(); ++i) {
+    FillUnit(children[i].first, rows[i].mutable_unit());
+    FillRollup(children[i].second, rows[i].mutable_rollup());
+  }
+  if (sort_field != nullptr) {
+    auto value = [sort_field](const v1::ChildRollup& row) -> double {
+      const google::protobuf::Reflection* refl = row.rollup().GetReflection();
+      return sort_field->cpp_type() ==
+                     google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE
+                 ? refl->GetDouble(row.rollup(), sort_field)
+                 : static_cast<double>(
+                       refl->GetInt64(row.rollup(), sort_field));
+    };
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](const v1::ChildRollup& a, const v1::ChildRollup& b) {
+                       return request.descending() ? value(a) > value(b)
+                                                   : value(a) < value(b);
+                     });
+  }
+  ASSIGN_OR_RETURN(size_t start, PageStart(request.page_token(), rows.size()));
+  const size_t end = std::min(rows.size(), start + size);
+  for (size_t i = start; i < end; ++i) {
+    *response->add_children() = std::move(rows[i]);
+  }
+  if (end < rows.size()) response->set_next_page_token(absl::StrCat(end));
+  FillUnit(info, response->mutable_unit());
+  *response->mutable_from() = ToDate(q.from);
+  *response->mutable_to() = ToDate(q.to);
+  const uint64_t position = p->applied();
+  response->set_position(position);
+  return store->AwaitDurable(position, kDurableWait);
+}
+
+grpc::ServerUnaryReactor* QueryService::GetUnit(
+    grpc::CallbackServerContext* context, const v1::GetUnitRequest* request,
+    v1::Unit* response) {
+  return Run(context, [&] { return DoGetUnit(*request, response); });
+}
+grpc::ServerUnaryReactor* QueryService::ListChildren(
+    grpc::CallbackServerContext* context,
+    const v1::ListChildrenRequest* request,
+    v1::ListChildrenResponse* response) {
+  return Run(context, [&] { return DoListChildren(*request, response); });
+}
+grpc::ServerUnaryReactor* QueryService::FindUnits(
+    grpc::CallbackServerContext* context, const v1::FindUnitsRequest* request,
+    v1::FindUnitsResponse* response) {
+  return Run(context, [&] { return DoFindUnits(*request, response); });
+}
+grpc::ServerUnaryReactor* QueryService::GetRollup(
+    grpc::CallbackServerContext* context, const v1::RollupRequest* request,
+    v1::RollupResponse* response) {
+  return Run(context, [&] { return DoGetRollup(*request, response); });
+}
+grpc::ServerUnaryReactor* QueryService::GetChildrenRollups(
+    grpc::CallbackServerContext* context,
+    const v1::ChildrenRollupsRequest* request,
+    v1::ChildrenRollupsResponse* response) {
+  return Run(context, [&] { return DoChildren(*request, response); });
+}
+
+grpc::ServerUnaryReactor* ProjectionsService::Rebuild(
+    grpc::CallbackServerContext* context, const v1::RebuildRequest* request,
+    v1::RebuildResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<ProjectionStore*> store = store_->Get();
+  if (!store.ok()) {
+    reactor->Finish(ToGrpcStatus(store.status()));
+    return reactor;
+  }
+  std::thread([reactor, response, s = *store] {
+    absl::StatusOr<RebuildResult> r = s->Rebuild();
+    if (r.ok()) {
+      response->set_position(r->position);
+      response->set_events(r->events);
+      const double seconds = absl::ToDoubleSeconds(r->elapsed);
+      response->set_seconds(seconds);
+      response->set_events_per_second(
+          seconds > 0 ? static_cast<double>(r->events) / seconds : 0);
+      response->set_live_checksum(r->live_checksum);
+      response->set_rebuilt_checksum(r->rebuilt_checksum);
+      response->set_equal(r->live_checksum == r->rebuilt_checksum);
+      response->set_replaced(r->replaced);
+      response->set_skipped_events(r->skipped);
+    }
+    reactor->Finish(ToGrpcStatus(r.status()));
+  }).detach();
+  return reactor;
+}
+
+}  // namespace nenep::services

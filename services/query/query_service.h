@@ -1,0 +1,89 @@
+// File: services/query/query_service.h
+//
+// nenep.v1.Query and nenep.v1.Projections over the gRPC callback API: units,
+// rollups and rebuilds, read from the ProjectionStore. Answers wait until
+// what they show is durable (see projection_store.h).
+#pragma once
+
+#include <atomic>
+#include <functional>
+
+#include "absl/time/time.h"
+#include "nenep/v1/query.grpc.pb.h"
+#include "services/common/metrics.h"
+#include "services/query/projection_store.h"
+
+namespace nenep::services {
+
+// Where the services find the projections; null until the store is open.
+class ProjectionHandle {
+ public:
+  void Attach(ProjectionStore* store) {
+    store_.store(store, std::memory_order_release);
+  }
+  void Detach() { store_.store(nullptr, std::memory_order_release); }
+  // The server runs without projections; set before serving.
+  void SetOff() { off_ = true; }
+  absl::StatusOr<ProjectionStore*> Get() const;
+
+ private:
+  bool off_ = false;
+  std::atomic<ProjectionStore*> store_{nullptr};
+};
+
+struct QueryServiceOptions {
+  absl::TimeZone zone;                // Asia/Ho_Chi_Minh, for "today"
+  std::function<absl::Time()> clock;  // default absl::Now
+};
+
+class QueryService final : public v1::Query::CallbackService {
+ public:
+  QueryService(const ProjectionHandle* store, QueryServiceOptions options);
+
+  grpc::ServerUnaryReactor* GetUnit(grpc::CallbackServerContext* context,
+                                    const v1::GetUnitRequest* request,
+                                    v1::Unit* response) override;
+  grpc::ServerUnaryReactor* ListChildren(
+      grpc::CallbackServerContext* context,
+      const v1::ListChildrenRequest* request,
+      v1::ListChildrenResponse* response) override;
+  grpc::ServerUnaryReactor* FindUnits(grpc::CallbackServerContext* context,
+                                      const v1::FindUnitsRequest* request,
+                                      v1::FindUnitsResponse* response) override;
+  grpc::ServerUnaryReactor* GetRollup(grpc::CallbackServerContext* context,
+                                      const v1::RollupRequest* request,
+                                      v1::RollupResponse* response) override;
+  grpc::ServerUnaryReactor* GetChildrenRollups(
+      grpc::CallbackServerContext* context,
+      const v1::ChildrenRollupsRequest* request,
+      v1::ChildrenRollupsResponse* response) override;
+
+ private:
+  absl::Status DoGetUnit(const v1::GetUnitRequest& request, v1::Unit* response);
+  absl::Status DoListChildren(const v1::ListChildrenRequest& request,
+                              v1::ListChildrenResponse* response);
+  absl::Status DoFindUnits(const v1::FindUnitsRequest& request,
+                           v1::FindUnitsResponse* response);
+  absl::Status DoGetRollup(const v1::RollupRequest& request,
+                           v1::RollupResponse* response);
+  absl::Status DoChildren(const v1::ChildrenRollupsRequest& request,
+                          v1::ChildrenRollupsResponse* response);
+  Day Today() const;
+
+  const ProjectionHandle* store_;
+  QueryServiceOptions options_;
+};
+
+class ProjectionsService final : public v1::Projections::CallbackService {
+ public:
+  explicit ProjectionsService(const ProjectionHandle* store) : store_(store) {}
+  // Runs on its own thread: a rebuild reads the whole log.
+  grpc::ServerUnaryReactor* Rebuild(grpc::CallbackServerContext* context,
+                                    const v1::RebuildRequest* request,
+                                    v1::RebuildResponse* response) override;
+
+ private:
+  const ProjectionHandle* store_;
+};
+
+}  // namespace nenep::services

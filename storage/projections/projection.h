@@ -1,0 +1,174 @@
+// File: storage/projections/projection.h
+//
+// The hierarchy and rollup projection: the state nenep derives from its log.
+//
+// It holds the tree of units with its history (parents, names, active dates,
+// lineage), members in their cells over date ranges, plans, commitments and
+// awards, and for every unit two sets of day series (series.h):
+//   own  the unit's own facts (sessions it held, its members ...);
+//   agg  the facts of its whole subtree as recorded: every fact counts for
+//        the ancestors its unit had on the fact's business date.
+// A rollup "as recorded" sums agg over the range; "as of a structure date"
+// maps every unit to the unit of that date's tree that carries its history
+// (itself, its successor by lineage, or its nearest ancestor) and sums own.
+//
+// Apply() is the only writer: it checks an event against the state of the
+// log before it (referential rules: unknown units, inactive units, cycles,
+// members not in their cell ...) and, if it passes, applies it. A request's
+// events are applied all or nothing. Events must be given in log order;
+// rebuilding from the log gives exactly the same state (Checksum()).
+//
+// Day conventions: a unit is active on [created, dissolved). A month (or
+// quarter) counts in a range when it overlaps it; a cell counts in a month
+// only if it is active the whole month. State measures (units, cells,
+// members) are taken at the last day of the range.
+//
+// Thread-safe: Apply() takes the writer lock, queries a reader lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "nenep/v1/events.pb.h"
+#include "storage/common/days.h"
+
+namespace nenep::projections {
+
+enum class Attribution { kAsRecorded, kAsOfStructure };
+
+struct UnitRef {
+  std::string unit_id;
+  std::string name;
+  v1::UnitKind kind = v1::UNIT_KIND_UNSPECIFIED;
+};
+
+struct UnitInfo {
+  std::string unit_id;
+  std::string name;  // as of the date asked for
+  std::string short_name;
+  v1::UnitKind kind = v1::UNIT_KIND_UNSPECIFIED;
+  v1::UnitSetting setting = v1::UNIT_SETTING_UNSPECIFIED;
+  bool is_cell = false;
+  Day created = 0;
+  Day dissolved = kForever;  // first day not active; kForever if active
+  std::vector<UnitRef> parent_chain;  // parent first, root last
+  std::vector<std::string> predecessor_ids;
+  std::vector<std::string> successor_ids;
+  int64_t children = 0;  // active direct children on the date
+  int64_t cells = 0;     // active cells in the subtree on the date
+  int64_t members = 0;   // members in the subtree on the date
+};
+
+struct RollupQuery {
+  std::string unit_id;
+  Day from = 0;
+  Day to = 0;
+  Attribution attribution = Attribution::kAsRecorded;
+  Day structure_date = 0;  // for kAsOfStructure
+};
+
+// Every measure of one unit's subtree over [from, to]. Rates are left to the
+// caller as num / den, never averaged.
+struct Rollup {
+  // State on `to`.
+  int64_t units = 0, cells = 0, members = 0;
+  // Sessions held in the range.
+  int64_t sessions_regular = 0;   // regular or combined
+  int64_t sessions_thematic = 0;  // thematic or combined
+  int64_t sessions_other = 0;     // extraordinary
+  int64_t sessions_total = 0;
+  int64_t sessions_hcm = 0;  // with Hồ Chí Minh study content
+  int64_t attendance_present = 0, attendance_convened = 0;
+  // Compliance: cell-months (cell-quarters) with a regular (thematic)
+  // session over the active ones.
+  int64_t regular_cell_months_held = 0, regular_cell_months_active = 0;
+  int64_t thematic_cell_quarters_held = 0, thematic_cell_quarters_active = 0;
+  // Plans issued in the range; child plans due in the range.
+  int64_t plans_issued = 0, child_plans_required = 0, child_plans_on_time = 0;
+  // Commitments. members_with_commitment counts each member once per
+  // calendar year, in the year of the commitment's period.
+  int64_t members_with_commitment = 0;
+  int64_t commitments_registered = 0, commitments_evaluated = 0,
+          commitments_fulfilled = 0;
+  // Awards, counted per recipient (aggregate recipients included).
+  int64_t awards_bang_khen = 0, awards_giay_khen = 0, awards_co_thi_dua = 0,
+          awards_other = 0;
+  int64_t awards_central = 0, awards_ministry_province = 0,
+          awards_upper_base = 0, awards_base = 0;
+  int64_t award_recipients_collective = 0, award_recipients_individual = 0;
+  int64_t awarded_cells = 0;  // distinct cells with a collective award
+
+  bool operator==(const Rollup&) const;
+};
+
+class Projection {
+ public:
+  // Reads the current version of a logged event (for retractions and
+  // corrections); kNotFound if there is none.
+  using EventFetcher = std::function<absl::StatusOr<v1::Event>(uint64_t)>;
+  // Folds a name for accent-insensitive search.
+  using Folder = std::function<std::string(absl::string_view)>;
+
+  Projection(Folder fold, EventFetcher fetch);
+  ~Projection();
+  Projection(const Projection&) = delete;
+  Projection& operator=(const Projection&) = delete;
+
+  // Checks and applies the events of one request, which take positions
+  // first_position, first_position + 1 ... On failure nothing of the request
+  // is applied and the status says why, naming the event as "events[i]":
+  //   kNotFound            an unknown unit, member, commitment or plan;
+  //   kFailedPrecondition  an inactive unit, a cycle, a member not in the
+  //                        cell on the date, a change out of date order ...;
+  //   kInvalidArgument     attendance above the cell's members;
+  //   kAlreadyExists       a duplicate id or plan identity.
+  absl::Status Apply(absl::Span<const v1::Event* const> events,
+                     uint64_t first_position) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The last position applied (0 before any).
+  uint64_t applied() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  absl::StatusOr<UnitInfo> GetUnit(absl::string_view unit_id, Day on) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Direct children on `on` (active that day), in the order they joined.
+  absl::StatusOr<std::vector<UnitInfo>> Children(absl::string_view unit_id,
+                                                 Day on) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Units whose folded name or id contains the folded `query`, best first
+  // (name starts with the query, then shorter names); at most `limit`.
+  std::vector<UnitInfo> FindUnits(absl::string_view query, Day on,
+                                  bool include_inactive, size_t limit) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  absl::StatusOr<Rollup> GetRollup(const RollupQuery& query) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The rollup of each direct child of the unit (children on `to` as
+  // recorded, on the structure date otherwise).
+  absl::StatusOr<std::vector<std::pair<UnitInfo, Rollup>>> GetChildrenRollups(
+      const RollupQuery& query) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // SHA-256 (hex) of a canonical encoding of the whole state.
+  std::string Checksum() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  struct Stats {
+    uint64_t applied = 0;
+    size_t units = 0, members = 0, commitments = 0, plans = 0;
+  };
+  Stats GetStats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  class State;
+  mutable absl::Mutex mu_;
+  std::unique_ptr<State> state_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace nenep::projections

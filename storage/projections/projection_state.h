@@ -1,0 +1,199 @@
+// Internal to the projection: its state and the helpers apply.cc and
+// query.cc share. Not for use outside storage/projections.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "storage/projections/projection.h"
+#include "storage/projections/series.h"
+
+namespace nenep::projections {
+
+using UnitIdx = int32_t;
+inline constexpr UnitIdx kNoUnit = -1;
+
+// Counter indices of each family of series.
+enum SessionCounter {
+  kRegular,
+  kThematic,
+  kOtherKind,
+  kAllSessions,
+  kHcm,
+  kPresent,
+  kConvened,
+  kSessionCounters
+};
+enum ComplianceCounter {
+  kRegHeld,
+  kRegYoung,
+  kThemHeld,
+  kThemYoung,
+  kComplianceCounters
+};
+enum StateCounter { kUnits, kCells, kMembers, kStateCounters };
+enum PlanCounter { kPlansIssued, kRequired, kOnTime, kPlanCounters };
+enum CommitmentCounter {
+  kRegistered,
+  kEvaluated,
+  kFulfilled,
+  kMembersRegistered,
+  kCommitmentCounters
+};
+enum AwardCounter {
+  kBangKhen,
+  kGiayKhen,
+  kCoThiDua,
+  kOtherAward,
+  kLvCentral,
+  kLvMinistry,
+  kLvUpperBase,
+  kLvBase,
+  kCollective,
+  kIndividual,
+  kAwardCounters
+};
+
+struct Facts {
+  Series<kSessionCounters> sessions;
+  Series<kComplianceCounters> compliance;  // rows at month / quarter ends
+  Series<kStateCounters> state;            // deltas
+  Series<kPlanCounters> plans;
+  Series<kCommitmentCounters> commitments;
+  Series<kAwardCounters> awards;
+  // (day, cell) of collective awards to cells, sorted by day; a cell awarded
+  // twice appears twice.
+  std::vector<std::pair<Day, UnitIdx>> awarded;
+};
+
+struct Unit {
+  std::string id;
+  std::string folded;  // name folded for search
+  v1::UnitKind kind = v1::UNIT_KIND_UNSPECIFIED;
+  v1::UnitSetting setting = v1::UNIT_SETTING_UNSPECIFIED;
+  bool is_cell = false;
+  Day created = 0;
+  Day dissolved = kForever;
+  Day last_change = 0;  // of structure (created, moved, renamed ...)
+  std::vector<std::pair<Day, UnitIdx>> parents;  // from day, parent
+  std::vector<std::pair<Day, std::string>> names;
+  std::string short_name;
+  std::vector<UnitIdx> predecessors, successors;
+  std::vector<UnitIdx> children_ever;
+  Facts own, agg;
+  // Cells: regular sessions per month, thematic per quarter.
+  std::vector<std::pair<int32_t, int32_t>> regular_months, thematic_quarters;
+
+  bool ActiveOn(Day d) const { return d >= created && d < dissolved; }
+  UnitIdx ParentOn(Day d) const {
+    for (auto it = parents.rbegin(); it != parents.rend(); ++it) {
+      if (it->first <= d) return it->second;
+    }
+    return parents.empty() ? kNoUnit : parents.front().second;
+  }
+  const std::string& NameOn(Day d) const {
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+      if (it->first <= d) return it->second;
+    }
+    return names.front().second;
+  }
+};
+
+struct Member {
+  std::string id;
+  // From day, cell (kNoUnit once left), in date order.
+  absl::InlinedVector<std::pair<Day, UnitIdx>, 1> cells;
+  absl::InlinedVector<int16_t, 2> commitment_years;
+  UnitIdx CellOn(Day d) const {
+    for (auto it = cells.rbegin(); it != cells.rend(); ++it) {
+      if (it->first <= d) return it->second;
+    }
+    return kNoUnit;
+  }
+};
+
+struct Commitment {
+  std::string id;
+  int32_t member = -1;     // -1: a collective commitment
+  UnitIdx unit = kNoUnit;  // where it counts: the cell, else the unit
+  Day registered = 0;
+  int16_t year = 0;
+  bool evaluated = false;
+  bool fulfilled = false;
+  Day evaluated_on = 0;
+};
+
+struct Requirement {
+  Day due = 0;
+  std::vector<UnitIdx> units;
+  std::vector<uint8_t> done;  // 0 not yet, 1 on time, 2 late
+};
+
+struct Plan {
+  std::string id;
+  UnitIdx issuer = kNoUnit;
+  Day issued = 0;
+  std::string identity;  // number \0 issuer \0 date, or "" without a number
+  std::vector<Requirement> requirements;
+};
+
+class Projection::State {
+ public:
+  State(Folder fold, EventFetcher fetch)
+      : fold_(std::move(fold)), fetch_(std::move(fetch)) {}
+
+  absl::Status ApplyRequest(absl::Span<const v1::Event* const> events,
+                            uint64_t first_position);
+
+  // --- queries (query.cc) ---
+  UnitInfo Info(UnitIdx u, Day on) const;
+  absl::StatusOr<UnitIdx> Find(absl::string_view unit_id) const;
+  Rollup RollupOf(UnitIdx u, Day from, Day to) const;  // as recorded
+  // As of a structure date: `targets` is MapAll(d).
+  Rollup RollupAsOf(UnitIdx u, Day from, Day to, Day d,
+                    const std::vector<UnitIdx>& targets) const;
+  std::vector<UnitIdx> MapAll(Day d) const;
+  std::vector<UnitIdx> ChildrenOn(UnitIdx u, Day d) const;
+  bool InSubtree(UnitIdx u, UnitIdx root, Day d) const;
+  std::string Checksum() const;
+  const Folder& fold() const { return fold_; }
+
+  uint64_t applied = 0;
+  // Deques: references to elements stay valid as they grow, which the
+  // undo journal relies on.
+  std::deque<Unit> units;
+  absl::flat_hash_map<std::string, UnitIdx> unit_index;
+  std::deque<Member> members;
+  absl::flat_hash_map<std::string, int32_t> member_index;
+  std::deque<Commitment> commitments;
+  absl::flat_hash_map<std::string, int32_t> commitment_index;
+  std::deque<Plan> plans;
+  absl::flat_hash_map<std::string, int32_t> plan_index;
+  absl::flat_hash_map<std::string, int32_t> plan_identities;
+  std::vector<std::string> award_ids;
+  absl::flat_hash_map<std::string, int32_t> award_index;
+  // Position -> the event now standing for it (after corrections), or
+  // nothing if retracted.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<v1::Event>> superseded;
+  absl::flat_hash_map<uint64_t, bool> retracted;
+  // Days of recorded moves, sorted (for cycle checks of backdated moves).
+  std::vector<Day> move_days;
+
+ private:
+  class Applier;
+  friend class Applier;
+  Folder fold_;
+  EventFetcher fetch_;
+};
+
+// Days as ISO text for messages.
+std::string DayText(Day d);
+
+}  // namespace nenep::projections
