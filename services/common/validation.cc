@@ -751,6 +751,47 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
+// Sets business_date from occurred_at (the local date in Asia/Ho_Chi_Minh)
+// if it is missing, or checks that the two agree.
+absl::Status ApplyOccurredAt(const std::string& path, const v1::Event** checked,
+                             std::string* payload,
+                             std::unique_ptr<v1::Event>* normalized) {
+  static const absl::StatusOr<absl::TimeZone>* const zone =
+      new absl::StatusOr<absl::TimeZone>(VietnamTimeZone());
+  if (!zone->ok()) return zone->status();
+  const google::protobuf::Timestamp& ts = (*checked)->occurred_at();
+  // 1900-01-01 .. 2199-12-31 in UTC seconds.
+  if (ts.seconds() < -2208988800LL || ts.seconds() > 7258118399LL ||
+      ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return Invalid(path, "occurred_at", "not an instant in 1900..2199");
+  }
+  const absl::Time t =
+      absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  const absl::CivilDay local = absl::ToCivilDay(t, **zone);
+  if ((*checked)->has_business_date()) {
+    const v1::Date& d = (*checked)->business_date();
+    if (d.year() != local.year() || d.month() != local.month() ||
+        d.day() != local.day()) {
+      return Invalid(path, "occurred_at",
+                     absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M", t, **zone),
+                                  " in Asia/Ho_Chi_Minh falls on ",
+                                  absl::FormatCivilTime(local),
+                                  ", not on business_date ", FormatDayIso(d),
+                                  "; give one of them, or both in "
+                                  "agreement"));
+    }
+    return absl::OkStatus();
+  }
+  if (normalized->get() != *checked) {
+    *normalized = std::make_unique<v1::Event>(**checked);
+  }
+  *(*normalized)->mutable_business_date() = FromCivilDay(local);
+  payload->clear();
+  (*normalized)->SerializeToString(payload);
+  *checked = normalized->get();
+  return absl::OkStatus();
+}
+
 absl::Status ValidateEncoded(const v1::Event& event, absl::string_view encoded,
                              const std::string& path,
                              const ValidationLimits& limits,
@@ -787,8 +828,12 @@ absl::Status ValidateEncoded(const v1::Event& event, absl::string_view encoded,
       break;
     }
   }
+  if (checked->has_occurred_at()) {
+    RETURN_IF_ERROR(ApplyOccurredAt(path, &checked, payload, normalized));
+  }
   if (!checked->has_business_date()) {
-    return Invalid(path, "business_date", "required");
+    return Invalid(path, "business_date",
+                   "required (or give occurred_at, the instant)");
   }
   ASSIGN_OR_RETURN(int64_t day, CheckDate(checked->business_date(),
                                           Sub(path, "business_date")));

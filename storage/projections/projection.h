@@ -151,8 +151,11 @@ class Projection {
 
   absl::StatusOr<Rollup> GetRollup(const RollupQuery& query) const
       ABSL_LOCKS_EXCLUDED(mu_);
-  // The rollup of each direct child of the unit (children on `to` as
-  // recorded, on the structure date otherwise).
+  // The rollup of each direct child of the unit. As recorded: every unit
+  // that was a child at some time in the range, with what it recorded while
+  // it was one (so the rows add up to the unit's figures, less its own
+  // facts); state measures only for children on `to`. As of a structure
+  // date: the children on that date, restated.
   absl::StatusOr<std::vector<std::pair<UnitInfo, Rollup>>> GetChildrenRollups(
       const RollupQuery& query) const ABSL_LOCKS_EXCLUDED(mu_);
 

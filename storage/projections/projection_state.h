@@ -155,7 +155,16 @@ class Projection::State {
   // --- queries (query.cc) ---
   UnitInfo Info(UnitIdx u, Day on) const;
   absl::StatusOr<UnitIdx> Find(absl::string_view unit_id) const;
-  Rollup RollupOf(UnitIdx u, Day from, Day to) const;  // as recorded
+  // As recorded: u's subtree over [from, to], counting only what happened
+  // on days inside `windows` (inclusive day ranges; default: all days).
+  // State measures are taken on `to` if it lies in a window.
+  Rollup RollupOf(UnitIdx u, Day from, Day to,
+                  const std::vector<std::pair<Day, Day>>& windows = {
+                      {-kForever, kForever}}) const;
+  // The windows in which u's parent was `parent`.
+  std::vector<std::pair<Day, Day>> UnderParent(UnitIdx u, UnitIdx parent) const;
+  // Children of u at any time in [from, to], in the order they joined.
+  std::vector<UnitIdx> ChildrenDuring(UnitIdx u, Day from, Day to) const;
   // As of a structure date: `targets` is MapAll(d).
   Rollup RollupAsOf(UnitIdx u, Day from, Day to, Day d,
                     const std::vector<UnitIdx>& targets) const;

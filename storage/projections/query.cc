@@ -162,12 +162,23 @@ UnitInfo Projection::State::Info(UnitIdx u, Day on) const {
   return info;
 }
 
-Rollup Projection::State::RollupOf(UnitIdx u, Day from, Day to) const {
+Rollup Projection::State::RollupOf(
+    UnitIdx u, Day from, Day to,
+    const std::vector<std::pair<Day, Day>>& windows) const {
   const Facts& f = units[u].agg;
   Rollup r;
-  AddStanding(f, to, &r);
+  auto in_windows = [&](Day d) {
+    for (const auto& [a, b] : windows) {
+      if (d >= a && d <= b) return true;
+    }
+    return false;
+  };
+  if (in_windows(to)) AddStanding(f, to, &r);
   absl::flat_hash_set<UnitIdx> awarded;
-  AddFlows(f, from, to, &r, &awarded);
+  for (const auto& [a, b] : windows) {
+    const Day lo = std::max(from, a), hi = std::min(to, b);
+    if (lo <= hi) AddFlows(f, lo, hi, &r, &awarded);
+  }
   r.awarded_cells = static_cast<int64_t>(awarded.size());
   // Cell-months: held from the rows at month ends; active = cells at each
   // month end less those created during the month.
@@ -177,7 +188,7 @@ Rollup Projection::State::RollupOf(UnitIdx u, Day from, Day to) const {
     auto last_day = [&](int32_t p) {
       return quarters ? QuarterLastDay(p) : MonthLastDay(p);
     };
-    const auto held = f.compliance.Sum(last_day(p0), last_day(p1));
+    int64_t held = 0;
     int64_t active = 0;
     int64_t cells = 0;
     auto st = f.state.rows().begin();
@@ -188,21 +199,56 @@ Rollup Projection::State::RollupOf(UnitIdx u, Day from, Day to) const {
     for (int32_t p = p0; p <= p1; ++p) {
       const Day end = last_day(p);
       for (; st != st_end && st->day <= end; ++st) cells += st->v[kCells];
-      int64_t young = 0;
+      int64_t young = 0, held_here = 0;
       for (; co != f.compliance.rows().end() && co->day <= end; ++co) {
-        if (co->day == end) young += co->v[quarters ? kThemYoung : kRegYoung];
+        if (co->day != end) continue;
+        young += co->v[quarters ? kThemYoung : kRegYoung];
+        held_here += co->v[quarters ? kThemHeld : kRegHeld];
       }
+      if (!in_windows(end)) continue;
       active += cells - young;
+      held += held_here;
     }
     if (quarters) {
-      r.thematic_cell_quarters_held = held[kThemHeld];
+      r.thematic_cell_quarters_held = held;
       r.thematic_cell_quarters_active = active;
     } else {
-      r.regular_cell_months_held = held[kRegHeld];
+      r.regular_cell_months_held = held;
       r.regular_cell_months_active = active;
     }
   }
   return r;
+}
+
+std::vector<std::pair<Day, Day>> Projection::State::UnderParent(
+    UnitIdx u, UnitIdx parent) const {
+  std::vector<std::pair<Day, Day>> out;
+  const auto& parents = units[u].parents;
+  for (size_t i = 0; i < parents.size(); ++i) {
+    if (parents[i].second != parent) continue;
+    const Day end =
+        i + 1 < parents.size() ? parents[i + 1].first - 1 : kForever;
+    // The first interval also covers days before the unit's creation.
+    const Day start = i == 0 ? -kForever : parents[i].first;
+    if (start <= end) out.emplace_back(start, end);
+  }
+  return out;
+}
+
+std::vector<UnitIdx> Projection::State::ChildrenDuring(UnitIdx u, Day from,
+                                                       Day to) const {
+  std::vector<UnitIdx> out;
+  for (UnitIdx c : units[u].children_ever) {
+    const Unit& child = units[c];
+    if (child.created > to || child.dissolved <= from) continue;
+    for (const auto& [a, b] : UnderParent(c, u)) {
+      if (a <= to && b >= from) {
+        out.push_back(c);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<UnitIdx> Projection::State::MapAll(Day d) const {
@@ -520,9 +566,12 @@ Projection::GetChildrenRollups(const RollupQuery& q) const {
   if (!u.ok()) return u.status();
   std::vector<std::pair<UnitInfo, Rollup>> out;
   if (q.attribution == Attribution::kAsRecorded) {
-    for (UnitIdx c : state_->ChildrenOn(*u, q.to)) {
-      out.emplace_back(state_->Info(c, q.to),
-                       state_->RollupOf(c, q.from, q.to));
+    // Each child's part of the unit's figures: what it recorded while it
+    // was a child, so that the rows add up to the unit's own.
+    for (UnitIdx c : state_->ChildrenDuring(*u, q.from, q.to)) {
+      out.emplace_back(
+          state_->Info(c, q.to),
+          state_->RollupOf(c, q.from, q.to, state_->UnderParent(c, *u)));
     }
     return out;
   }
