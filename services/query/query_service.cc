@@ -444,8 +444,9 @@ grpc::ServerUnaryReactor* ProjectionsService::Rebuild(
     if (r.ok()) {
       response->set_position(r->position);
       response->set_events(r->events);
-      const double seconds = absl::ToDoubleSeconds(r->elapsed);
+      const double seconds = absl::ToDoubleSeconds(r->replay);
       response->set_seconds(seconds);
+      response->set_total_seconds(absl::ToDoubleSeconds(r->elapsed));
       response->set_events_per_second(
           seconds > 0 ? static_cast<double>(r->events) / seconds : 0);
       response->set_live_checksum(r->live_checksum);

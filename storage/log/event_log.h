@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -193,6 +194,14 @@ class EventLog {
   virtual absl::StatusOr<std::vector<Record>> ReadStream(
       absl::string_view stream, Revision from, Direction direction,
       size_t limit) const = 0;
+
+  // Calls fn(position, payload) for each committed event from `from` to
+  // `to` (inclusive, both within 1..Head()), in order, without copying: the
+  // payload is valid during the call only. Stops early when fn returns
+  // false. For replays of the whole log into projections.
+  virtual absl::Status Scan(
+      Position from, Position to,
+      absl::FunctionRef<bool(Position, absl::string_view)> fn) const = 0;
 
   // The record at `position`; kNotFound if none is committed there.
   virtual absl::StatusOr<Record> Get(Position position) const = 0;

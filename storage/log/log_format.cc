@@ -98,4 +98,48 @@ bool ParseStreamIndexKey(absl::string_view key, absl::string_view stream,
   return true;
 }
 
+namespace {
+
+bool ReadVarint(absl::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    const uint8_t b = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    *v |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool LogRecordPayload(absl::string_view record, absl::string_view* payload) {
+  *payload = absl::string_view();
+  while (!record.empty()) {
+    uint64_t tag = 0, v = 0;
+    if (!ReadVarint(&record, &tag)) return false;
+    switch (tag & 7) {
+      case 0:
+        if (!ReadVarint(&record, &v)) return false;
+        break;
+      case 1:
+        if (record.size() < 8) return false;
+        record.remove_prefix(8);
+        break;
+      case 5:
+        if (record.size() < 4) return false;
+        record.remove_prefix(4);
+        break;
+      case 2:
+        if (!ReadVarint(&record, &v) || v > record.size()) return false;
+        if ((tag >> 3) == 5) *payload = record.substr(0, v);
+        record.remove_prefix(v);
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace nenep::storage

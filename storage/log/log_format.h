@@ -65,6 +65,10 @@ void EncodeLogRecord(absl::string_view stream, uint64_t revision,
                      absl::string_view payload, absl::string_view request_id,
                      absl::string_view principal, std::string* out);
 
+// The payload field of an encoded storage.v1.LogRecord, as a view into
+// `record`; false if the record does not parse.
+bool LogRecordPayload(absl::string_view record, absl::string_view* payload);
+
 std::string StreamIndexKey(absl::string_view stream, uint64_t revision);
 // Writes the index key of (stream, revision) into *out (cleared first).
 void SetStreamIndexKey(absl::string_view stream, uint64_t revision,

@@ -124,6 +124,9 @@ class RocksDbEventLog final : public EventLog {
   absl::Status Init();
 
   void AppendAsync(AppendRequest request, AppendCallback done) override;
+  absl::Status Scan(
+      Position from, Position to,
+      absl::FunctionRef<bool(Position, absl::string_view)> fn) const override;
   absl::StatusOr<std::vector<Record>> ReadAll(Position from,
                                               Direction direction,
                                               size_t limit) const override;

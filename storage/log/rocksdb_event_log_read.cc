@@ -65,6 +65,43 @@ absl::StatusOr<StreamHead> RocksDbEventLog::ReadHead(
   return head;
 }
 
+absl::Status RocksDbEventLog::Scan(
+    Position from, Position to,
+    absl::FunctionRef<bool(Position, absl::string_view)> fn) const {
+  const View view = LogView();
+  from = std::max<Position>(from, 1);
+  if (to > view.head) {
+    return absl::OutOfRangeError(
+        absl::StrCat("scan to ", to, " past the head ", view.head));
+  }
+  if (from > to) return absl::OkStatus();
+  rocksdb::ReadOptions ro = At(view);
+  ro.readahead_size = 4 << 20;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  Position expect = from;
+  for (it->Seek(LogKey(from)); expect <= to; it->Next(), ++expect) {
+    if (!it->Valid()) break;
+    Position position = 0;
+    if (!ParseLogKey(AsView(it->key()), &position) || position != expect) {
+      return absl::DataLossError(
+          absl::StrCat("the log has no event at position ", expect));
+    }
+    absl::string_view payload;
+    if (!LogRecordPayload(AsView(it->value()), &payload)) {
+      return absl::DataLossError(
+          absl::StrCat("corrupt log record at position ", position));
+    }
+    if (!fn(position, payload)) return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "scanning the log"));
+  if (expect <= to) {
+    return absl::DataLossError(
+        absl::StrCat("the log ends before position ", expect));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Record>> RocksDbEventLog::ReadAll(
     Position from, Direction direction, size_t limit) const {
   const View view = LogView();

@@ -72,7 +72,7 @@ bool IsCellKind(v1::UnitKind k) {
 
 }  // namespace
 
-// Applies one request. `path_` names the event in messages.
+// Applies one request.
 class Projection::State::Applier {
  public:
   explicit Applier(State* s) : s_(*s) {}
@@ -81,7 +81,7 @@ class Projection::State::Applier {
                    uint64_t first_position) {
     journal_ = events.size() > 1;
     for (size_t i = 0; i < events.size(); ++i) {
-      path_ = absl::StrCat("events[", i, "]");
+      index_ = i;
       if (events[i]->payload_case() == v1::Event::kEventCorrected) {
         journal_ = true;
       }
@@ -99,12 +99,12 @@ class Projection::State::Applier {
   // ---- errors -----------------------------------------------------------
   absl::Status NotFound(absl::string_view field, absl::string_view what,
                         absl::string_view id) {
-    return absl::NotFoundError(absl::StrCat(path_, ".", field, ": ", what, " '",
-                                            id, "' is not recorded"));
+    return absl::NotFoundError(absl::StrCat(Path(), ".", field, ": ", what,
+                                            " '", id, "' is not recorded"));
   }
   absl::Status Precondition(absl::string_view field, absl::string_view msg) {
     return absl::FailedPreconditionError(
-        absl::StrCat(path_, ".", field, ": ", msg));
+        absl::StrCat(Path(), ".", field, ": ", msg));
   }
 
   absl::StatusOr<UnitIdx> UnitOf(absl::string_view field,
@@ -484,16 +484,17 @@ class Projection::State::Applier {
   }
 
   absl::Status UnitCreated(const v1::UnitCreated& e, Day d) {
-    const std::string f = "unit_created";
+    constexpr absl::string_view f = "unit_created";
     if (auto it = s_.unit_index.find(e.unit_id()); it != s_.unit_index.end()) {
       return absl::AlreadyExistsError(
-          absl::StrCat(path_, ".", f, ".unit_id: unit '", e.unit_id(),
+          absl::StrCat(Path(), ".", f, ".unit_id: unit '", e.unit_id(),
                        "' already exists (created on ",
                        DayText(s_.units[it->second].created), ")"));
     }
     UnitIdx parent = kNoUnit;
     if (!e.parent_id().empty()) {
-      ASSIGN_OR_RETURN(parent, ActiveUnit(f + ".parent_id", e.parent_id(), d));
+      ASSIGN_OR_RETURN(parent,
+                       ActiveUnit("unit_created.parent_id", e.parent_id(), d));
     }
     std::vector<UnitIdx> preds;
     for (int i = 0; i < e.predecessor_unit_ids_size(); ++i) {
@@ -539,9 +540,10 @@ class Projection::State::Applier {
   }
 
   absl::Status UnitRenamed(const v1::UnitRenamed& e, Day d) {
-    const std::string f = "unit_renamed";
-    ASSIGN_OR_RETURN(UnitIdx u, ActiveUnit(f + ".unit_id", e.unit_id(), d));
-    RETURN_IF_ERROR(InDateOrder(f + ".unit_id", u, d));
+    constexpr absl::string_view f = "unit_renamed";
+    ASSIGN_OR_RETURN(UnitIdx u,
+                     ActiveUnit("unit_renamed.unit_id", e.unit_id(), d));
+    RETURN_IF_ERROR(InDateOrder("unit_renamed.unit_id", u, d));
     Unit& unit = s_.units[u];
     Push(&unit.names, std::make_pair(d, e.new_name()));
     if (!e.new_short_name().empty()) Set(&unit.short_name, e.new_short_name());
@@ -569,28 +571,30 @@ class Projection::State::Applier {
   }
 
   absl::Status UnitMoved(const v1::UnitMoved& e, Day d) {
-    const std::string f = "unit_moved";
-    ASSIGN_OR_RETURN(UnitIdx x, ActiveUnit(f + ".unit_id", e.unit_id(), d));
-    ASSIGN_OR_RETURN(UnitIdx to,
-                     ActiveUnit(f + ".to_parent_id", e.to_parent_id(), d));
-    RETURN_IF_ERROR(InDateOrder(f + ".unit_id", x, d));
+    constexpr absl::string_view f = "unit_moved";
+    ASSIGN_OR_RETURN(UnitIdx x,
+                     ActiveUnit("unit_moved.unit_id", e.unit_id(), d));
+    ASSIGN_OR_RETURN(
+        UnitIdx to, ActiveUnit("unit_moved.to_parent_id", e.to_parent_id(), d));
+    RETURN_IF_ERROR(InDateOrder("unit_moved.unit_id", x, d));
     const UnitIdx from = s_.units[x].ParentOn(d);
     const std::string& actual = from == kNoUnit ? "" : s_.units[from].id;
     if (actual != e.from_parent_id()) {
       return Precondition(
-          f + ".from_parent_id",
+          "unit_moved.from_parent_id",
           absl::StrCat("unit '", e.unit_id(), "' is under '", actual, "' on ",
                        DayText(d), ", not '", e.from_parent_id(), "'"));
     }
-    RETURN_IF_ERROR(CheckMove(f + ".to_parent_id", x, to, d));
+    RETURN_IF_ERROR(CheckMove("unit_moved.to_parent_id", x, to, d));
     MoveUnit(x, d, to);
     return absl::OkStatus();
   }
 
   absl::Status UnitDissolved(const v1::UnitDissolved& e, Day d) {
-    const std::string f = "unit_dissolved";
-    ASSIGN_OR_RETURN(UnitIdx u, ActiveUnit(f + ".unit_id", e.unit_id(), d));
-    RETURN_IF_ERROR(InDateOrder(f + ".unit_id", u, d));
+    constexpr absl::string_view f = "unit_dissolved";
+    ASSIGN_OR_RETURN(UnitIdx u,
+                     ActiveUnit("unit_dissolved.unit_id", e.unit_id(), d));
+    RETURN_IF_ERROR(InDateOrder("unit_dissolved.unit_id", u, d));
     std::vector<UnitIdx> successors;
     for (int i = 0; i < e.successor_unit_ids_size(); ++i) {
       const std::string sf = absl::StrCat(f, ".successor_unit_ids[", i, "]");
@@ -598,15 +602,15 @@ class Projection::State::Applier {
       if (s == u) return Precondition(sf, "a unit cannot succeed itself");
       successors.push_back(s);
     }
-    RETURN_IF_ERROR(CheckCanEnd(f + ".unit_id", u, d));
+    RETURN_IF_ERROR(CheckCanEnd("unit_dissolved.unit_id", u, d));
     EndUnit(u, d, successors);
     return absl::OkStatus();
   }
 
   absl::Status UnitsMerged(const v1::UnitsMerged& e, Day d) {
-    const std::string f = "units_merged";
-    ASSIGN_OR_RETURN(UnitIdx target,
-                     ActiveUnit(f + ".target_unit_id", e.target_unit_id(), d));
+    constexpr absl::string_view f = "units_merged";
+    ASSIGN_OR_RETURN(UnitIdx target, ActiveUnit("units_merged.target_unit_id",
+                                                e.target_unit_id(), d));
     std::vector<UnitIdx> sources;
     for (int i = 0; i < e.source_unit_ids_size(); ++i) {
       const std::string sf = absl::StrCat(f, ".source_unit_ids[", i, "]");
@@ -633,7 +637,7 @@ class Projection::State::Applier {
       for (UnitIdx a : Chain(target, d)) {
         if (a == s) {
           return Precondition(
-              f + ".target_unit_id",
+              "units_merged.target_unit_id",
               absl::StrCat("target '", e.target_unit_id(),
                            "' lies inside source '", s_.units[s].id, "'"));
         }
@@ -668,8 +672,8 @@ class Projection::State::Applier {
         if (!child.ActiveOn(d) || child.ParentOn(d) != s) continue;
         auto it = mapped.find(c);
         const UnitIdx to = it == mapped.end() ? target : it->second;
-        RETURN_IF_ERROR(InDateOrder(f + ".child_mappings", c, d));
-        RETURN_IF_ERROR(CheckMove(f + ".child_mappings", c, to, d));
+        RETURN_IF_ERROR(InDateOrder("units_merged.child_mappings", c, d));
+        RETURN_IF_ERROR(CheckMove("units_merged.child_mappings", c, to, d));
         moves.emplace_back(c, to);
       }
     }
@@ -708,12 +712,13 @@ class Projection::State::Applier {
           to = it->second;
         } else if (!s_.units[target].is_cell) {
           return Precondition(
-              f + ".member_mappings",
+              "units_merged.member_mappings",
               absl::StrCat("member '", s_.members[m].id, "' of cell '",
                            s_.units[cell].id,
                            "' has no mapping and the target is not a cell"));
         }
-        RETURN_IF_ERROR(MemberInDateOrder(f + ".member_mappings", m, d));
+        RETURN_IF_ERROR(
+            MemberInDateOrder("units_merged.member_mappings", m, d));
         transfers.emplace_back(m, to);
       }
     }
@@ -726,7 +731,7 @@ class Projection::State::Applier {
                     unit.own.state.last_day()});
       if (last > d) {
         return Precondition(
-            f + ".source_unit_ids",
+            "units_merged.source_unit_ids",
             absl::StrCat("unit '", unit.id, "' has facts recorded on ",
                          DayText(last), ", after the merge on ", DayText(d)));
       }
@@ -750,11 +755,13 @@ class Projection::State::Applier {
   }
 
   absl::Status MemberJoined(const v1::MemberJoined& e, Day d) {
-    const std::string f = "member_joined";
-    ASSIGN_OR_RETURN(UnitIdx cell, ActiveUnit(f + ".cell_id", e.cell_id(), d));
+    constexpr absl::string_view f = "member_joined";
+    ASSIGN_OR_RETURN(UnitIdx cell,
+                     ActiveUnit("member_joined.cell_id", e.cell_id(), d));
     if (!s_.units[cell].is_cell) {
-      return Precondition(f + ".cell_id", absl::StrCat("unit '", e.cell_id(),
-                                                       "' is not a cell"));
+      return Precondition(
+          "member_joined.cell_id",
+          absl::StrCat("unit '", e.cell_id(), "' is not a cell"));
     }
     int32_t m;
     auto it = s_.member_index.find(e.member_id());
@@ -763,21 +770,21 @@ class Projection::State::Applier {
       const Member& mem = s_.members[m];
       if (mem.cells.back().second != kNoUnit) {
         return Precondition(
-            f + ".member_id",
+            "member_joined.member_id",
             absl::StrCat("member '", e.member_id(), "' is already in cell '",
                          s_.units[mem.cells.back().second].id, "' (since ",
                          DayText(mem.cells.back().first),
                          "); record a transfer instead"));
       }
-      RETURN_IF_ERROR(MemberInDateOrder(f + ".member_id", m, d));
+      RETURN_IF_ERROR(MemberInDateOrder("member_joined.member_id", m, d));
     } else {
       m = static_cast<int32_t>(s_.members.size());
       Member mem;
       mem.id = e.member_id();
       s_.members.push_back(std::move(mem));
-      s_.member_index.emplace(e.member_id(), m);
-      OnUndo([this, id = e.member_id()] {
-        s_.member_index.erase(id);
+      s_.member_index.emplace(s_.members.back().id, m);
+      OnUndo([this] {
+        s_.member_index.erase(s_.members.back().id);
         s_.members.pop_back();
       });
     }
@@ -786,21 +793,23 @@ class Projection::State::Applier {
   }
 
   absl::Status MemberTransferred(const v1::MemberTransferred& e, Day d) {
-    const std::string f = "member_transferred";
-    ASSIGN_OR_RETURN(int32_t m, MemberOf(f + ".member_id", e.member_id()));
-    ASSIGN_OR_RETURN(UnitIdx from,
-                     UnitOf(f + ".from_cell_id", e.from_cell_id()));
-    ASSIGN_OR_RETURN(UnitIdx to,
-                     ActiveUnit(f + ".to_cell_id", e.to_cell_id(), d));
+    constexpr absl::string_view f = "member_transferred";
+    ASSIGN_OR_RETURN(int32_t m,
+                     MemberOf("member_transferred.member_id", e.member_id()));
+    ASSIGN_OR_RETURN(UnitIdx from, UnitOf("member_transferred.from_cell_id",
+                                          e.from_cell_id()));
+    ASSIGN_OR_RETURN(UnitIdx to, ActiveUnit("member_transferred.to_cell_id",
+                                            e.to_cell_id(), d));
     if (!s_.units[to].is_cell) {
       return Precondition(
-          f + ".to_cell_id",
+          "member_transferred.to_cell_id",
           absl::StrCat("unit '", e.to_cell_id(), "' is not a cell"));
     }
-    RETURN_IF_ERROR(MemberInCell(f + ".from_cell_id", m, from, d));
-    RETURN_IF_ERROR(MemberInDateOrder(f + ".member_id", m, d));
+    RETURN_IF_ERROR(
+        MemberInCell("member_transferred.from_cell_id", m, from, d));
+    RETURN_IF_ERROR(MemberInDateOrder("member_transferred.member_id", m, d));
     if (from == to) {
-      return Precondition(f + ".to_cell_id",
+      return Precondition("member_transferred.to_cell_id",
                           "the member is already in that cell");
     }
     TransferMember(m, d, to);
@@ -808,23 +817,24 @@ class Projection::State::Applier {
   }
 
   absl::Status MemberLeft(const v1::MemberLeft& e, Day d) {
-    const std::string f = "member_left";
-    ASSIGN_OR_RETURN(int32_t m, MemberOf(f + ".member_id", e.member_id()));
-    ASSIGN_OR_RETURN(UnitIdx cell, UnitOf(f + ".cell_id", e.cell_id()));
-    RETURN_IF_ERROR(MemberInCell(f + ".cell_id", m, cell, d));
-    RETURN_IF_ERROR(MemberInDateOrder(f + ".member_id", m, d));
+    constexpr absl::string_view f = "member_left";
+    ASSIGN_OR_RETURN(int32_t m,
+                     MemberOf("member_left.member_id", e.member_id()));
+    ASSIGN_OR_RETURN(UnitIdx cell, UnitOf("member_left.cell_id", e.cell_id()));
+    RETURN_IF_ERROR(MemberInCell("member_left.cell_id", m, cell, d));
+    RETURN_IF_ERROR(MemberInDateOrder("member_left.member_id", m, d));
     TransferMember(m, d, kNoUnit);
     return absl::OkStatus();
   }
 
   absl::Status PlanIssued(const v1::PlanIssued& e, Day d) {
-    const std::string f = "plan_issued";
+    constexpr absl::string_view f = "plan_issued";
     if (auto it = s_.plan_index.find(e.plan_id()); it != s_.plan_index.end()) {
       return absl::AlreadyExistsError(absl::StrCat(
-          path_, ".", f, ".plan_id: plan '", e.plan_id(), "' already exists"));
+          Path(), ".", f, ".plan_id: plan '", e.plan_id(), "' already exists"));
     }
-    ASSIGN_OR_RETURN(UnitIdx issuer,
-                     ActiveUnit(f + ".issuer_unit_id", e.issuer_unit_id(), d));
+    ASSIGN_OR_RETURN(UnitIdx issuer, ActiveUnit("plan_issued.issuer_unit_id",
+                                                e.issuer_unit_id(), d));
     std::string identity;
     if (!e.document().number().empty()) {
       const v1::Date& dd = e.document().date();
@@ -834,7 +844,7 @@ class Projection::State::Applier {
       if (auto it = s_.plan_identities.find(identity);
           it != s_.plan_identities.end()) {
         return absl::AlreadyExistsError(absl::StrCat(
-            path_, ".", f, ".document: a plan with number '",
+            Path(), ".", f, ".document: a plan with number '",
             e.document().number(), "', issuer '", e.document().issuer(),
             "' and date ", DayText(DayOf(dd)), " is already recorded as '",
             s_.plans[it->second].id, "'"));
@@ -923,22 +933,22 @@ class Projection::State::Applier {
   // Sessions, commitments and awards apply with sign +1, and -1 when
   // retracted; the checks run only for +1.
   absl::Status Session(const v1::SessionHeld& e, Day d, int sign,
-                       const std::string& f) {
+                       absl::string_view f) {
     UnitIdx u;
     if (sign > 0) {
-      ASSIGN_OR_RETURN(u, ActiveUnit(f + ".unit_id", e.unit_id(), d));
+      ASSIGN_OR_RETURN(u, ActiveUnit("session_held.unit_id", e.unit_id(), d));
       const int64_t convened = e.attendance().convened();
       if (convened > 0) {
         const int64_t members = MembersOn(u, d);
         if (convened > members) {
           return absl::InvalidArgumentError(
-              absl::StrCat(path_, ".", f, ".attendance.convened: ", convened,
+              absl::StrCat(Path(), ".", f, ".attendance.convened: ", convened,
                            " convened, but '", e.unit_id(), "' had ", members,
                            " member(s) on ", DayText(d)));
         }
       }
     } else {
-      ASSIGN_OR_RETURN(u, UnitOf(f + ".unit_id", e.unit_id()));
+      ASSIGN_OR_RETURN(u, UnitOf("session_held.unit_id", e.unit_id()));
     }
     const bool regular = e.kind() == v1::SESSION_KIND_REGULAR ||
                          e.kind() == v1::SESSION_KIND_COMBINED;
@@ -1003,7 +1013,7 @@ class Projection::State::Applier {
   }
 
   absl::Status Registered(const v1::CommitmentRegistered& e, Day d, int sign,
-                          const std::string& f) {
+                          absl::string_view f) {
     if (sign < 0) {
       auto it = s_.commitment_index.find(e.commitment_id());
       if (it == s_.commitment_index.end()) return absl::OkStatus();
@@ -1017,25 +1027,29 @@ class Projection::State::Applier {
     }
     if (s_.commitment_index.contains(e.commitment_id())) {
       return absl::AlreadyExistsError(
-          absl::StrCat(path_, ".", f, ".commitment_id: commitment '",
+          absl::StrCat(Path(), ".", f, ".commitment_id: commitment '",
                        e.commitment_id(), "' already exists"));
     }
     // Where it counts: the cell, else the unit, else the member's cell.
     UnitIdx counted = kNoUnit;
     if (!e.unit_id().empty()) {
-      ASSIGN_OR_RETURN(counted, ActiveUnit(f + ".unit_id", e.unit_id(), d));
+      ASSIGN_OR_RETURN(
+          counted, ActiveUnit("commitment_registered.unit_id", e.unit_id(), d));
     }
     int32_t m = -1;
     if (!e.cell_id().empty()) {
-      ASSIGN_OR_RETURN(counted, UnitOf(f + ".cell_id", e.cell_id()));
+      ASSIGN_OR_RETURN(counted,
+                       UnitOf("commitment_registered.cell_id", e.cell_id()));
     }
     if (!e.member_id().empty()) {
-      ASSIGN_OR_RETURN(m, MemberOf(f + ".member_id", e.member_id()));
+      ASSIGN_OR_RETURN(
+          m, MemberOf("commitment_registered.member_id", e.member_id()));
       const UnitIdx cell = s_.members[m].CellOn(d);
       if (!e.cell_id().empty()) {
-        RETURN_IF_ERROR(MemberInCell(f + ".cell_id", m, counted, d));
+        RETURN_IF_ERROR(
+            MemberInCell("commitment_registered.cell_id", m, counted, d));
       } else if (cell == kNoUnit) {
-        return Precondition(f + ".member_id",
+        return Precondition("commitment_registered.member_id",
                             absl::StrCat("member '", e.member_id(),
                                          "' is in no cell on ", DayText(d)));
       } else {
@@ -1044,7 +1058,7 @@ class Projection::State::Applier {
     }
     if (counted == kNoUnit) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path_, ".", f, ": name the unit, the cell or the member"));
+          Path(), ".", f, ": name the unit, the cell or the member"));
     }
     int y = 0, mo = 0, dd = 0;
     CivilFromDay(d, &y, &mo, &dd);
@@ -1067,9 +1081,9 @@ class Projection::State::Applier {
     Post(&Facts::commitments, counted, d, delta);
     const int32_t idx = static_cast<int32_t>(s_.commitments.size());
     s_.commitments.push_back(std::move(c));
-    s_.commitment_index.emplace(e.commitment_id(), idx);
-    OnUndo([this, id = e.commitment_id()] {
-      s_.commitment_index.erase(id);
+    s_.commitment_index.emplace(s_.commitments.back().id, idx);
+    OnUndo([this] {
+      s_.commitment_index.erase(s_.commitments.back().id);
       s_.commitments.pop_back();
     });
     return absl::OkStatus();
@@ -1087,28 +1101,29 @@ class Projection::State::Applier {
   }
 
   absl::Status Evaluated(const v1::CommitmentEvaluated& e, Day d, int sign,
-                         const std::string& f) {
+                         absl::string_view f) {
     auto it = s_.commitment_index.find(e.commitment_id());
     if (it == s_.commitment_index.end()) {
-      return NotFound(f + ".commitment_id", "commitment", e.commitment_id());
+      return NotFound("commitment_evaluated.commitment_id", "commitment",
+                      e.commitment_id());
     }
     Commitment& c = s_.commitments[it->second];
     if (sign > 0) {
       if (c.unit == kNoUnit) {
         return Precondition(
-            f + ".commitment_id",
+            "commitment_evaluated.commitment_id",
             absl::StrCat("commitment '", c.id, "' was retracted"));
       }
       if (d < c.registered) {
         return Precondition(
-            f + ".commitment_id",
+            "commitment_evaluated.commitment_id",
             absl::StrCat("commitment '", c.id, "' is evaluated on ", DayText(d),
                          ", before it was registered on ",
                          DayText(c.registered)));
       }
       if (c.evaluated) {
         return Precondition(
-            f + ".commitment_id",
+            "commitment_evaluated.commitment_id",
             absl::StrCat("commitment '", c.id, "' was already evaluated on ",
                          DayText(c.evaluated_on),
                          "; correct that evaluation instead"));
@@ -1126,10 +1141,10 @@ class Projection::State::Applier {
   }
 
   absl::Status Award(const v1::AwardGiven& e, Day d, int sign,
-                     const std::string& f) {
+                     absl::string_view f) {
     if (sign > 0 && s_.award_index.contains(e.award_id())) {
       return absl::AlreadyExistsError(
-          absl::StrCat(path_, ".", f, ".award_id: award '", e.award_id(),
+          absl::StrCat(Path(), ".", f, ".award_id: award '", e.award_id(),
                        "' already exists"));
     }
     // Resolve every recipient first.
@@ -1180,7 +1195,7 @@ class Projection::State::Applier {
     }
     if (e.has_aggregate() && !e.aggregate().counted_under_unit_id().empty()) {
       ASSIGN_OR_RETURN(UnitIdx u,
-                       UnitOf(f + ".aggregate.counted_under_unit_id",
+                       UnitOf("award_given.aggregate.counted_under_unit_id",
                               e.aggregate().counted_under_unit_id()));
       if (e.aggregate().collectives() > 0) {
         targets.push_back({u, true, e.aggregate().collectives(), false});
@@ -1259,13 +1274,13 @@ class Projection::State::Applier {
     }
     if (!s_.fetch_) {
       return absl::NotFoundError(
-          absl::StrCat(path_, ".", field, ": no event at position ", target));
+          absl::StrCat(Path(), ".", field, ": no event at position ", target));
     }
     absl::StatusOr<v1::Event> e = s_.fetch_(target);
     if (!e.ok()) {
       return absl::Status(
           e.status().code(),
-          absl::StrCat(path_, ".", field, ": ", e.status().message()));
+          absl::StrCat(Path(), ".", field, ": ", e.status().message()));
     }
     fetched_ = std::make_unique<v1::Event>(*std::move(e));
     return fetched_.get();
@@ -1317,10 +1332,10 @@ class Projection::State::Applier {
                        PayloadName(e.replacement())));
     }
     RETURN_IF_ERROR(Reverse(old, f));
-    const std::string saved = path_;
-    path_ = absl::StrCat(path_, ".event_corrected.replacement");
+    const std::string saved = nested_;
+    nested_ = ".event_corrected.replacement";
     absl::Status st = Apply(e.replacement(), position);
-    path_ = saved;
+    nested_ = saved;
     RETURN_IF_ERROR(st);
     std::shared_ptr<v1::Event> previous;
     if (auto it = s_.superseded.find(e.target_position());
@@ -1343,7 +1358,12 @@ class Projection::State::Applier {
   State& s_;
   bool journal_ = false;
   std::vector<std::function<void()>> undo_;
-  std::string path_;
+  // The event being applied, for messages: events[index_] + nested_.
+  size_t index_ = 0;
+  std::string nested_;
+  std::string Path() const {
+    return absl::StrCat("events[", index_, "]", nested_);
+  }
   std::unique_ptr<v1::Event> fetched_;
 };
 

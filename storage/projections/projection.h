@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -133,6 +134,14 @@ class Projection {
   //   kAlreadyExists       a duplicate id or plan identity.
   absl::Status Apply(absl::Span<const v1::Event* const> events,
                      uint64_t first_position) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A replay of the log: applies `events` (positions first_position, ...)
+  // one by one, each as its own request, under one lock, and calls
+  // refused(position, status) for each one the checks refuse.
+  void ApplyLogged(
+      absl::Span<const v1::Event* const> events, uint64_t first_position,
+      absl::FunctionRef<void(uint64_t, const absl::Status&)> refused)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // The last position applied (0 before any).
   uint64_t applied() const ABSL_LOCKS_EXCLUDED(mu_);

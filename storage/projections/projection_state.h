@@ -180,9 +180,10 @@ class Projection::State {
   std::deque<Unit> units;
   absl::flat_hash_map<std::string, UnitIdx> unit_index;
   std::deque<Member> members;
-  absl::flat_hash_map<std::string, int32_t> member_index;
+  // Keys point into the ids of `members` (deque elements do not move).
+  absl::flat_hash_map<absl::string_view, int32_t> member_index;
   std::deque<Commitment> commitments;
-  absl::flat_hash_map<std::string, int32_t> commitment_index;
+  absl::flat_hash_map<absl::string_view, int32_t> commitment_index;
   std::deque<Plan> plans;
   absl::flat_hash_map<std::string, int32_t> plan_index;
   absl::flat_hash_map<std::string, int32_t> plan_identities;

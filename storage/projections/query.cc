@@ -350,10 +350,10 @@ std::string Projection::State::Checksum() const {
   };
   auto series = [&](const auto& s) {
     put(static_cast<int64_t>(s.rows().size()));
-    for (const auto& row : s.rows()) {
-      put(row.day);
-      for (int32_t v : row.v) put(v);
-    }
+    flush();
+    // Rows are plain int32s without padding: hash their bytes.
+    h.Update(absl::string_view(reinterpret_cast<const char*>(s.rows().data()),
+                               s.rows().size() * sizeof(s.rows()[0])));
   };
   auto facts = [&](const Facts& f) {
     series(f.sessions);
@@ -483,6 +483,17 @@ absl::Status Projection::Apply(absl::Span<const v1::Event* const> events,
                                uint64_t first_position) {
   absl::WriterMutexLock lock(&mu_);
   return state_->ApplyRequest(events, first_position);
+}
+
+void Projection::ApplyLogged(
+    absl::Span<const v1::Event* const> events, uint64_t first_position,
+    absl::FunctionRef<void(uint64_t, const absl::Status&)> refused) {
+  absl::WriterMutexLock lock(&mu_);
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::Status s =
+        state_->ApplyRequest(events.subspan(i, 1), first_position + i);
+    if (!s.ok()) refused(first_position + i, s);
+  }
 }
 
 uint64_t Projection::applied() const {

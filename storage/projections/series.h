@@ -20,6 +20,7 @@ struct Row {
   Day day;
   std::array<int32_t, K> v;
 };
+static_assert(sizeof(Row<3>) == 4 * sizeof(int32_t), "rows are unpadded");
 
 template <int K>
 using Counts = std::array<int64_t, K>;

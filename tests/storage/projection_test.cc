@@ -79,10 +79,10 @@ TEST_P(ProjectionModelTest, BothAttributionsMatchTheModel) {
   // Two roots, 12 inner units, 30 cells under random parents.
   std::vector<std::string> inner = {"r0", "r1"};
   for (const std::string& r : inner) {
-    ASSERT_TRUE(apply(testing::UnitCreated(
-                          r, v1::UNIT_KIND_DIRECT_UNDER_CENTRAL, r, "",
-                          DateOf(start)))
-                    .ok());
+    ASSERT_TRUE(
+        apply(testing::UnitCreated(r, v1::UNIT_KIND_DIRECT_UNDER_CENTRAL, r, "",
+                                   DateOf(start)))
+            .ok());
     model.parents[r] = {{start, ""}};
   }
   for (int i = 0; i < 12; ++i) {

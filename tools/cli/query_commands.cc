@@ -409,11 +409,11 @@ int Rebuild(const Context& ctx) {
     *ctx.out << ToJson(response) << "\n";
   } else {
     *ctx.out << absl::StrFormat(
-        "rebuilt the projections from %d events in %.2f s (%.0f events/s), "
-        "at position %d\n"
+        "rebuilt the projections from %d events in %.2f s (%.0f events/s; "
+        "%.2f s with the checksums), at position %d\n"
         "  live     %s\n  rebuilt  %s\n  %s\n",
         response.events(), response.seconds(), response.events_per_second(),
-        response.position(), response.live_checksum(),
+        response.total_seconds(), response.position(), response.live_checksum(),
         response.rebuilt_checksum(),
         response.equal() ? "equal: the live projections are exactly what the "
                            "log gives"
