@@ -48,11 +48,22 @@ echo "== the store now holds =="
 $NENEP status
 echo
 echo "== the latest events =="
-$NENEP read --backward --limit=15
+$NENEP read --backward --limit=5
+echo
+echo "== a cell of seed 003: 1/1/2021-15/3/2024 (39 regular, 13 thematic sessions) =="
+$NENEP rollup cb-bdv-dongnai --from_date=01/01/2021 --to_date=15/03/2024
+echo
+echo "== Đảng bộ Khối các cơ quan Trung ương in the 2021-2023 phase, by đảng bộ =="
+$NENEP rollup dbk --phase=2021-2023 --children --sort_by=members --descending
 cat <<MSG
 
 nenepd is serving the demo store in $DATA_DIR at $LISTEN. Try:
-  $NENEP read --limit=0                       # every event
+  $NENEP units --find="bo tu phap" --all      # find units, accents optional
+  $NENEP units dbk --as_of=01/01/2024         # a unit and its children then
+  $NENEP rollup cb-cthads-tn --period=2020    # a cell's year (seed 001)
+  $NENEP rollup db-chinhphu --phase=2021-2023 --as_of_structure=01/03/2025
+                                              # history restated, 2025 tree
+  $NENEP rebuild                              # projections == the log?
   $NENEP read --stream=sessions-cb-cthads-tn  # one stream: a cell's sessions
   $NENEP get 1                                # one event in full
 Ctrl-C stops the server cleanly.
