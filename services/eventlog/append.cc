@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -73,9 +74,10 @@ void EventLogService::Done(Rpc rpc, absl::Time start,
 
 absl::Status EventLogService::PrepareEvent(
     absl::string_view encoded, const std::string& path, storage::EventLog* log,
-    absl::CivilDay today, google::protobuf::Arena* arena,
+    absl::CivilDay today, const std::shared_ptr<google::protobuf::Arena>& arena,
     storage::NewEvent* out, std::string* natural_stream) {
-  v1::Event* event = google::protobuf::Arena::CreateMessage<v1::Event>(arena);
+  v1::Event* event =
+      google::protobuf::Arena::CreateMessage<v1::Event>(arena.get());
   if (!event->ParseFromArray(encoded.data(),
                              static_cast<int>(encoded.size()))) {
     return Invalid(path, "does not parse as a nenep.v1.Event");
@@ -84,7 +86,15 @@ absl::Status EventLogService::PrepareEvent(
   RETURN_IF_ERROR(ValidateEncoded(*event, encoded, path, options_.limits, today,
                                   &out->payload, &normalized));
   const v1::Event& e = normalized ? *normalized : *event;
-  *natural_stream = NaturalStream(e);
+  // The projections' hook reads the decoded event; the arena (or the
+  // normalized copy) lives as long as the pointer.
+  if (normalized) {
+    out->decoded = std::shared_ptr<const v1::Event>(std::move(normalized));
+  } else {
+    out->decoded = std::shared_ptr<const void>(arena, event);
+  }
+  *natural_stream =
+      NaturalStream(*static_cast<const v1::Event*>(out->decoded.get()));
   if (natural_stream->empty()) {
     // A correction or retraction goes to the stream of the event it names.
     const bool correction = e.has_event_corrected();
@@ -131,6 +141,22 @@ absl::Status EventLogService::PrepareEvent(
 
 namespace {
 
+// The projections name an event of a request "events[i]"; in a BatchAppend
+// it is "entries[i].event".
+absl::Status EntryPaths(const absl::Status& status) {
+  absl::string_view msg = status.message();
+  if (!absl::StartsWith(msg, "events[")) return status;
+  const size_t close = msg.find(']');
+  if (close == absl::string_view::npos) return status;
+  absl::Status out(status.code(),
+                   absl::StrCat("entries", msg.substr(6, close - 5), ".event",
+                                msg.substr(close + 1)));
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) {
+    out.SetPayload(url, p);
+  });
+  return out;
+}
+
 // Parses a raw request; kInvalidArgument if the bytes are not one.
 template <typename Raw>
 absl::Status ParseRequest(const grpc::ByteBuffer* request, Raw* raw) {
@@ -164,10 +190,11 @@ grpc::ServerUnaryReactor* EventLogService::Append(
 
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 4096;
-  google::protobuf::Arena arena(arena_options);
+  // Shared: the decoded events in it ride with the request to the commit.
+  auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
   auto* request =
       google::protobuf::Arena::CreateMessage<internal::RawAppendRequest>(
-          &arena);
+          arena.get());
   storage::AppendRequest append;
   std::string stream;
   absl::Status status = [&]() -> absl::Status {
@@ -198,8 +225,8 @@ grpc::ServerUnaryReactor* EventLogService::Append(
     for (int i = 0; i < request->events_size(); ++i) {
       const std::string path = absl::StrCat("events[", i, "]");
       std::string natural;
-      RETURN_IF_ERROR(PrepareEvent(request->events(i), path, *log, today,
-                                   &arena, &append.events[i], &natural));
+      RETURN_IF_ERROR(PrepareEvent(request->events(i), path, *log, today, arena,
+                                   &append.events[i], &natural));
       if (i == 0) {
         stream = request->stream().empty() ? natural : request->stream();
       }
@@ -269,10 +296,10 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 64 << 10;
   arena_options.max_block_size = 4 << 20;
-  google::protobuf::Arena arena(arena_options);
+  auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
   auto* request =
       google::protobuf::Arena::CreateMessage<internal::RawBatchAppendRequest>(
-          &arena);
+          arena.get());
   storage::AppendRequest append;
   absl::Status status = [&]() -> absl::Status {
     RETURN_IF_ERROR(ParseRequest(request_bytes, request));
@@ -305,7 +332,7 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
       storage::NewEvent& out = append.events[i];
       std::string natural;
       RETURN_IF_ERROR(PrepareEvent(entry.event(), absl::StrCat(path, ".event"),
-                                   *log, today, &arena, &out, &natural));
+                                   *log, today, arena, &out, &natural));
       if (!entry.stream().empty() && entry.stream() != natural) {
         return Invalid(absl::StrCat(path, ".stream"),
                        absl::StrCat("the event belongs to stream '", natural,
@@ -343,7 +370,7 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
             context->AddTrailingMetadata(kCurrentRevisionMetadata,
                                          absl::StrCat(*actual));
           }
-          Done(Rpc::kBatchAppend, start, reactor, result.status());
+          Done(Rpc::kBatchAppend, start, reactor, EntryPaths(result.status()));
           return;
         }
         v1::BatchAppendResponse response;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/time/time.h"
@@ -65,13 +66,13 @@ class EventLogService final
                                      v1::RecordedEvent* response) override;
 
  private:
-  // Parses and validates one encoded event and fills `out` (stream left to
-  // the caller).
-  absl::Status PrepareEvent(absl::string_view encoded, const std::string& path,
-                            storage::EventLog* log, absl::CivilDay today,
-                            google::protobuf::Arena* arena,
-                            storage::NewEvent* out,
-                            std::string* natural_stream);
+  // Parses (into `arena`) and validates one encoded event and fills `out`
+  // (stream left to the caller), out->decoded included.
+  absl::Status PrepareEvent(
+      absl::string_view encoded, const std::string& path,
+      storage::EventLog* log, absl::CivilDay today,
+      const std::shared_ptr<google::protobuf::Arena>& arena,
+      storage::NewEvent* out, std::string* natural_stream);
   void Done(Rpc rpc, absl::Time start, grpc::ServerUnaryReactor* reactor,
             const absl::Status& status);
 

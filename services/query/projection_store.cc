@@ -164,7 +164,12 @@ absl::Status ProjectionStore::Admit(const storage::AppendRequest& request,
   if (scratch_.size() < n) scratch_.resize(n);
   std::vector<const v1::Event*> events(n);
   for (size_t i = 0; i < n; ++i) {
-    if (!scratch_[i].ParseFromString(request.events[i].payload)) {
+    const storage::NewEvent& e = request.events[i];
+    if (e.decoded != nullptr) {
+      events[i] = static_cast<const v1::Event*>(e.decoded.get());
+      continue;
+    }
+    if (!scratch_[i].ParseFromString(e.payload)) {
       return absl::InvalidArgumentError(
           absl::StrCat("events[", i, "]: the event does not parse"));
     }

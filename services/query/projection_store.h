@@ -91,7 +91,8 @@ class ProjectionStore final : public storage::CommitHook {
   storage::Position durable_ ABSL_GUARDED_BY(durable_mu_) = 0;
   absl::Status failed_ ABSL_GUARDED_BY(durable_mu_);
   uint64_t skipped_on_open_ = 0;
-  // Committer-thread scratch: the parsed events of one request.
+  // Committer-thread scratch: events of a request that came without their
+  // decoded form (NewEvent::decoded, which the EventLog service sets).
   std::vector<v1::Event> scratch_;
 };
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 #include "absl/strings/string_view.h"
@@ -58,6 +59,9 @@ struct NewEvent {
   ExpectedRevision expected;
   std::string type;     // payload type name, e.g. "SessionHeld"
   std::string payload;  // opaque bytes
+  // Optional, opaque to the log: the payload already decoded by the caller,
+  // handed to the CommitHook so that it need not decode it again.
+  std::shared_ptr<const void> decoded;
 };
 
 struct AppendRequest {

@@ -122,7 +122,7 @@ class ReferentialTest : public ::testing::Test {
 TEST_F(ReferentialTest, UnknownUnitIsNotFound) {
   ExpectRefused({RegularSession("s", "nowhere", D(2021, 3, 10))},
                 grpc::StatusCode::NOT_FOUND,
-                "events[0].session_held.unit_id: unit 'nowhere' is not "
+                "entries[0].event.session_held.unit_id: unit 'nowhere' is not "
                 "recorded");
   ExpectRefused({UnitCreated("X", v1::UNIT_KIND_ATTACHED_CELL, "Chi bộ X",
                              "nowhere", D(2021, 1, 1))},
@@ -226,7 +226,7 @@ TEST_F(ReferentialTest, ALaterBadEventRefusesTheWholeBatch) {
                  MemberJoined("C9.m0", "C9", D(2021, 1, 1)),
                  RegularSession("s", "C9", D(2021, 3, 10), 2, 2)},
                 grpc::StatusCode::INVALID_ARGUMENT,
-                "events[2].session_held.attendance.convened");
+                "entries[2].event.session_held.attendance.convened");
   v1::GetUnitRequest r;
   r.set_unit_id("C9");
   grpc::ClientContext ctx;
