@@ -71,47 +71,71 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
                                      storage::Position to, uint64_t* events,
                                      uint64_t* skipped) const {
   if (from > to) return absl::OkStatus();
-  // A reader thread scans and parses chunks of events into arenas while
-  // this thread applies them: replays run at the speed of the slower half.
+  // A reader thread scans the log into chunks while this thread applies
+  // them. Parsing goes to whichever thread has time: the reader parses a
+  // chunk when the applier still has work queued, and hands it over raw
+  // when the applier waits, so both cores stay busy.
   struct Chunk {
-    google::protobuf::Arena arena;
-    std::vector<const v1::Event*> events;
     storage::Position first = 0;
+    std::string bytes;                               // raw payloads
+    std::vector<std::pair<uint32_t, uint32_t>> raw;  // offset, size
+    google::protobuf::Arena arena;
+    std::vector<const v1::Event*> events;  // once parsed
+    absl::Status Parse() {
+      events.reserve(raw.size());
+      for (size_t i = 0; i < raw.size(); ++i) {
+        v1::Event* e =
+            google::protobuf::Arena::CreateMessage<v1::Event>(&arena);
+        if (!e->ParseFromArray(bytes.data() + raw[i].first,
+                               static_cast<int>(raw[i].second))) {
+          return absl::DataLossError(absl::StrCat(
+              "the event at position ", first + i, " does not parse"));
+        }
+        events.push_back(e);
+      }
+      return absl::OkStatus();
+    }
   };
   absl::Mutex mu;
   std::deque<std::unique_ptr<Chunk>> queue;  // guarded by mu
   bool done = false;                         // guarded by mu
-  bool stop = false;                         // guarded by mu
   absl::Status read_status;                  // guarded by mu
   std::thread reader([&] {
     std::unique_ptr<Chunk> chunk;
     auto hand_over = [&] {
+      bool applier_idle;
+      {
+        absl::MutexLock lock(&mu);
+        applier_idle = queue.empty();
+      }
+      if (!applier_idle) {
+        absl::Status parsed = chunk->Parse();
+        if (!parsed.ok()) {
+          absl::MutexLock lock(&mu);
+          read_status = parsed;
+          return false;
+        }
+      }
       absl::MutexLock lock(&mu);
-      auto room = [&] { return queue.size() < kReplayChunks || stop; };
+      auto room = [&] { return queue.size() < kReplayChunks; };
       mu.Await(absl::Condition(&room));
       queue.push_back(std::move(chunk));
-      return !stop;
+      return true;
     };
     absl::Status s = log_->Scan(
         from, to, [&](storage::Position position, absl::string_view payload) {
           if (chunk == nullptr) {
             chunk = std::make_unique<Chunk>();
             chunk->first = position;
-            chunk->events.reserve(kReplayChunkEvents);
+            chunk->raw.reserve(kReplayChunkEvents);
+            chunk->bytes.reserve(kReplayChunkEvents * 256);
           }
-          v1::Event* e =
-              google::protobuf::Arena::CreateMessage<v1::Event>(&chunk->arena);
-          if (!e->ParseFromArray(payload.data(),
-                                 static_cast<int>(payload.size()))) {
-            absl::MutexLock lock(&mu);
-            read_status = absl::DataLossError(absl::StrCat(
-                "the event at position ", position, " does not parse"));
-            return false;
-          }
-          chunk->events.push_back(e);
-          return chunk->events.size() < kReplayChunkEvents || hand_over();
+          chunk->raw.emplace_back(static_cast<uint32_t>(chunk->bytes.size()),
+                                  static_cast<uint32_t>(payload.size()));
+          chunk->bytes.append(payload.data(), payload.size());
+          return chunk->raw.size() < kReplayChunkEvents || hand_over();
         });
-    if (chunk != nullptr && !chunk->events.empty()) hand_over();
+    if (s.ok() && chunk != nullptr && !chunk->raw.empty()) hand_over();
     absl::MutexLock lock(&mu);
     if (read_status.ok()) read_status = s;
     done = true;
@@ -130,6 +154,10 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
       chunk = std::move(queue.front());
       queue.pop_front();
     }
+    if (chunk->events.size() != chunk->raw.size()) {
+      status = chunk->Parse();
+      if (!status.ok()) break;
+    }
     p->ApplyLogged(chunk->events, chunk->first,
                    [&](uint64_t position, const absl::Status& st) {
                      if (++*skipped <= 20) {
@@ -140,6 +168,15 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
                      }
                    });
     *events += chunk->events.size();
+  }
+  if (!status.ok()) {
+    // Let the reader finish: drain what it still hands over.
+    while (true) {
+      absl::MutexLock lock(&mu);
+      queue.clear();
+      if (done) break;
+      mu.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(10));
+    }
   }
   reader.join();
   return status;

@@ -270,6 +270,11 @@ TEST(TextTest, FoldsVietnameseForSearch) {
   EXPECT_EQ(FoldForSearch("Bộ Tư pháp"), "bo tu phap");
   EXPECT_EQ(FoldForSearch("Đảng bộ Khối"), "dang bo khoi");
   EXPECT_EQ(FoldForSearch("Nguyễn Thị Đào"), "nguyen thi dao");
+  // Decomposed input folds the same; non-Latin text goes through ICU's
+  // transliterator.
+  EXPECT_EQ(FoldForSearch("Bo\xCC\xA3 Tu\xCC\x9B pha\xCC\x81p"), "bo tu phap");
+  EXPECT_EQ(FoldForSearch("CHI BỘ ĐẢNG"), "chi bo dang");
+  EXPECT_EQ(FoldForSearch("Ωμέγα"), "omega");
 }
 
 TEST(CalendarTest, VietnamDatesAreLocal) {
