@@ -206,7 +206,10 @@ class Projection::State::Applier {
   void PostRaw(Series<K> Facts::*f, UnitIdx u, Day day,
                const std::type_identity_t<std::array<int32_t, K>>& delta) {
     (s_.units[u].own.*f).Add(day, delta);
-    for (UnitIdx a : Chain(u, day)) (s_.units[a].agg.*f).Add(day, delta);
+    for (UnitIdx a : Chain(u, day)) {
+      if (!s_.units[a].children_ever.empty())
+        (s_.units[a].agg.*f).Add(day, delta);
+    }
   }
   template <int K>
   void Post(Series<K> Facts::*f, UnitIdx u, Day day,
@@ -238,7 +241,9 @@ class Projection::State::Applier {
   void PostAwardedRaw(UnitIdx cell, Day day, int sign) {
     AwardedAdd(&s_.units[cell].own.awarded, day, cell, sign);
     for (UnitIdx a : Chain(cell, day)) {
-      AwardedAdd(&s_.units[a].agg.awarded, day, cell, sign);
+      if (!s_.units[a].children_ever.empty()) {
+        AwardedAdd(&s_.units[a].agg.awarded, day, cell, sign);
+      }
     }
   }
   void PostAwarded(UnitIdx cell, Day day, int sign) {
@@ -262,7 +267,7 @@ class Projection::State::Applier {
   void TransferRaw(UnitIdx x, Day d, UnitIdx from, UnitIdx to) {
     // Copies: the rows of x's own agg do not change, but an ancestor's may
     // be the same vector only if x were its own ancestor (a cycle).
-    const Facts& agg = s_.units[x].agg;
+    const Facts& agg = s_.units[x].Agg();
     std::array<int32_t, kStateCounters> standing{};
     for (const auto& r : agg.state.rows()) {
       if (r.day >= d) break;
@@ -290,9 +295,16 @@ class Projection::State::Applier {
   }
 
   // Re-parents x under `to` on d (checked by the caller).
+  // Before `parent` gets its first child, its subtree is just itself.
+  void BecomeParent(UnitIdx parent) {
+    Unit& p = s_.units[parent];
+    if (p.children_ever.empty()) Set(&p.agg, p.own);
+  }
+
   void MoveUnit(UnitIdx x, Day d, UnitIdx to) {
     Unit& unit = s_.units[x];
     const UnitIdx from = unit.ParentOn(d);
+    BecomeParent(to);
     TransferRaw(x, d, from, to);
     unit.parents.emplace_back(d, to);
     const Day old_change = unit.last_change;
@@ -347,7 +359,7 @@ class Projection::State::Applier {
   int64_t MembersOn(UnitIdx u, Day d) const {
     const Unit& unit = s_.units[u];
     const Series<kStateCounters>& st =
-        unit.is_cell ? unit.own.state : unit.agg.state;
+        unit.is_cell ? unit.own.state : unit.Agg().state;
     int64_t n = 0;
     for (const auto& r : st.rows()) {
       if (r.day > d) break;
@@ -521,7 +533,10 @@ class Projection::State::Applier {
       s_.unit_index.erase(id);
       s_.units.pop_back();
     });
-    if (parent != kNoUnit) Push(&s_.units[parent].children_ever, u);
+    if (parent != kNoUnit) {
+      BecomeParent(parent);
+      Push(&s_.units[parent].children_ever, u);
+    }
     for (UnitIdx p : preds) Link(p, u);
     const bool cell = s_.units[u].is_cell;
     Post(&Facts::state, u, d,
@@ -780,7 +795,7 @@ class Projection::State::Applier {
     } else {
       m = static_cast<int32_t>(s_.members.size());
       Member mem;
-      mem.id = e.member_id();
+      mem.id = s_.ids.Add(e.member_id());
       s_.members.push_back(std::move(mem));
       s_.member_index.emplace(s_.members.back().id, m);
       OnUndo([this] {
@@ -1063,7 +1078,7 @@ class Projection::State::Applier {
     int y = 0, mo = 0, dd = 0;
     CivilFromDay(d, &y, &mo, &dd);
     Commitment c;
-    c.id = e.commitment_id();
+    c.id = s_.ids.Add(e.commitment_id());
     c.member = m;
     c.unit = counted;
     c.registered = d;

@@ -2,9 +2,12 @@
 // query.cc share. Not for use outside storage/projections.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,10 +90,14 @@ struct Unit {
   std::string short_name;
   std::vector<UnitIdx> predecessors, successors;
   std::vector<UnitIdx> children_ever;
+  // own: the unit's own facts; agg: its subtree's as recorded (own
+  // included), kept only once it has had a child (see Agg()).
   Facts own, agg;
   // Cells: regular sessions per month, thematic per quarter.
   std::vector<std::pair<int32_t, int32_t>> regular_months, thematic_quarters;
 
+  // A unit that never had a child keeps no copy of its own facts in `agg`.
+  const Facts& Agg() const { return children_ever.empty() ? own : agg; }
   bool ActiveOn(Day d) const { return d >= created && d < dissolved; }
   UnitIdx ParentOn(Day d) const {
     for (auto it = parents.rbegin(); it != parents.rend(); ++it) {
@@ -107,7 +114,7 @@ struct Unit {
 };
 
 struct Member {
-  std::string id;
+  absl::string_view id;  // in State::ids
   // From day, cell (kNoUnit once left), in date order.
   absl::InlinedVector<std::pair<Day, UnitIdx>, 1> cells;
   absl::InlinedVector<int16_t, 2> commitment_years;
@@ -120,7 +127,7 @@ struct Member {
 };
 
 struct Commitment {
-  std::string id;
+  absl::string_view id;    // in State::ids
   int32_t member = -1;     // -1: a collective commitment
   UnitIdx unit = kNoUnit;  // where it counts: the cell, else the unit
   Day registered = 0;
@@ -128,6 +135,27 @@ struct Commitment {
   bool evaluated = false;
   bool fulfilled = false;
   Day evaluated_on = 0;
+};
+
+// Append-only storage for the millions of member and commitment ids: no
+// per-string allocation, and views into it stay valid.
+class StringPool {
+ public:
+  absl::string_view Add(absl::string_view s) {
+    if (s.size() > kChunk - used_) {
+      chunks_.push_back(std::make_unique<char[]>(std::max(kChunk, s.size())));
+      used_ = 0;
+    }
+    char* p = chunks_.back().get() + used_;
+    std::memcpy(p, s.data(), s.size());
+    used_ += s.size();
+    return absl::string_view(p, s.size());
+  }
+
+ private:
+  static constexpr size_t kChunk = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  size_t used_ = kChunk;
 };
 
 struct Requirement {
@@ -179,6 +207,7 @@ class Projection::State {
   // undo journal relies on.
   std::deque<Unit> units;
   absl::flat_hash_map<std::string, UnitIdx> unit_index;
+  StringPool ids;
   std::deque<Member> members;
   // Keys point into the ids of `members` (deque elements do not move).
   absl::flat_hash_map<absl::string_view, int32_t> member_index;

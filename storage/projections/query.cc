@@ -156,7 +156,7 @@ UnitInfo Projection::State::Info(UnitIdx u, Day on) const {
   for (UnitIdx s : unit.successors) info.successor_ids.push_back(units[s].id);
   info.children = static_cast<int64_t>(ChildrenOn(u, on).size());
   Rollup standing;
-  AddStanding(unit.agg, on, &standing);
+  AddStanding(unit.Agg(), on, &standing);
   info.cells = standing.cells;
   info.members = standing.members;
   return info;
@@ -165,7 +165,7 @@ UnitInfo Projection::State::Info(UnitIdx u, Day on) const {
 Rollup Projection::State::RollupOf(
     UnitIdx u, Day from, Day to,
     const std::vector<std::pair<Day, Day>>& windows) const {
-  const Facts& f = units[u].agg;
+  const Facts& f = units[u].Agg();
   Rollup r;
   auto in_windows = [&](Day d) {
     for (const auto& [a, b] : windows) {
