@@ -234,3 +234,77 @@ TEST(ProjectionTest, ARefusedRequestLeavesTheStateAsItWas) {
 
 }  // namespace
 }  // namespace nenep::projections
+
+namespace nenep::projections {
+namespace {
+
+TEST(ProjectionTest, MergesMapChildrenAndMembersAndKeepLineage) {
+  Projection p(nullptr, nullptr);
+  uint64_t position = 0;
+  auto apply = [&](const v1::Event& e) {
+    const v1::Event* one = &e;
+    return p.Apply(absl::MakeConstSpan(&one, 1), ++position);
+  };
+  const v1::Date d0 = testing::D(2020, 1, 1);
+  for (const v1::Event& e : std::vector<v1::Event>{
+           testing::UnitCreated("k", v1::UNIT_KIND_DIRECT_UNDER_CENTRAL, "k",
+                                "", d0),
+           testing::UnitCreated("b1", v1::UNIT_KIND_UPPER_BASE, "b1", "k", d0),
+           testing::UnitCreated("b2", v1::UNIT_KIND_UPPER_BASE, "b2", "k", d0),
+           testing::UnitCreated("b3", v1::UNIT_KIND_UPPER_BASE, "b3", "k", d0),
+           testing::UnitCreated("c1", v1::UNIT_KIND_ATTACHED_CELL, "c1", "b1",
+                                d0),
+           testing::UnitCreated("c2", v1::UNIT_KIND_ATTACHED_CELL, "c2", "b2",
+                                d0),
+           testing::UnitCreated("c3", v1::UNIT_KIND_ATTACHED_CELL, "c3", "b3",
+                                d0),
+           testing::MemberJoined("m1", "c1", d0),
+           testing::MemberJoined("m2", "c1", d0),
+           testing::MemberJoined("m3", "c2", d0),
+       }) {
+    ASSERT_TRUE(apply(e).ok());
+  }
+  // Absorption of b1 and b2 into b3 on 1/7/2021: c1 follows to b3 (by
+  // default), c2 is mapped to k.
+  v1::Event merge = testing::Merged({"b1", "b2"}, "b3", testing::D(2021, 7, 1));
+  v1::ChildMapping* m = merge.mutable_units_merged()->add_child_mappings();
+  m->set_child_unit_id("c2");
+  m->set_to_parent_id("k");
+  ASSERT_TRUE(apply(merge).ok());
+  const Day before = DayOf(testing::D(2021, 6, 30));
+  const Day after = DayOf(testing::D(2021, 7, 1));
+  EXPECT_EQ(p.GetUnit("c1", before)->parent_chain[0].unit_id, "b1");
+  EXPECT_EQ(p.GetUnit("c1", after)->parent_chain[0].unit_id, "b3");
+  EXPECT_EQ(p.GetUnit("c2", after)->parent_chain[0].unit_id, "k");
+  EXPECT_EQ(p.GetUnit("b1", after)->dissolved, after);
+  EXPECT_EQ(p.GetUnit("b2", after)->successor_ids,
+            std::vector<std::string>{"b3"});
+  EXPECT_EQ(p.GetUnit("b3", after)->predecessor_ids,
+            (std::vector<std::string>{"b1", "b2"}));
+  EXPECT_EQ(p.GetUnit("b3", after)->members, 2);  // c1's two, c3's none
+  EXPECT_EQ(p.GetUnit("b3", after)->cells, 2);
+
+  // Consolidation of cells c1 and c3 into a new cell c4 on 1/9/2021; m1 is
+  // mapped to c2, the others follow to c4.
+  ASSERT_TRUE(apply(testing::UnitCreated("c4", v1::UNIT_KIND_ATTACHED_CELL,
+                                         "c4", "b3", testing::D(2021, 9, 1)))
+                  .ok());
+  v1::Event cons = testing::Merged({"c1", "c3"}, "c4", testing::D(2021, 9, 1));
+  cons.mutable_units_merged()->set_mode(v1::MERGE_MODE_CONSOLIDATION);
+  v1::MemberMapping* mm = cons.mutable_units_merged()->add_member_mappings();
+  mm->set_member_id("m1");
+  mm->set_to_cell_id("c2");
+  ASSERT_TRUE(apply(cons).ok());
+  const Day later = DayOf(testing::D(2021, 9, 2));
+  EXPECT_EQ(p.GetUnit("c4", later)->members, 1);  // m2
+  EXPECT_EQ(p.GetUnit("c2", later)->members, 2);  // m3 and m1
+  EXPECT_EQ(p.GetUnit("k", later)->members, 3);
+  EXPECT_EQ(p.GetUnit("k", later)->cells, 2);  // c2, c4
+  // As of the structure of 2/9/2021 c1's and c3's history is c4's.
+  RollupQuery q{"c4", DayOf(testing::D(2020, 1, 1)), later,
+                Attribution::kAsOfStructure, later};
+  EXPECT_EQ(p.GetRollup(q)->units, 1);
+}
+
+}  // namespace
+}  // namespace nenep::projections
