@@ -256,9 +256,10 @@ grpc::ServerUnaryReactor* EventLogService::Append(
   }
 
   (*log)->AppendAsync(
-      std::move(append),
-      [this, start, reactor, context, response_bytes,
-       stream](absl::StatusOr<storage::AppendResult> result) {
+      std::move(append), [this, start, reactor, context, response_bytes, stream,
+                          arena](absl::StatusOr<storage::AppendResult> result) {
+        // `arena` (the decoded events) is freed here, on the log's thread
+        // that answers, not on its committer.
         if (!result.ok()) {
           if (absl::optional<storage::Revision> actual =
                   storage::AbortedRevision(result.status())) {
@@ -362,8 +363,8 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
   (*log)->AppendAsync(
       std::move(append),
       [this, start, reactor, context, response_bytes,
-       streams = std::move(streams)](
-          absl::StatusOr<storage::AppendResult> result) mutable {
+       streams = std::move(streams),
+       arena](absl::StatusOr<storage::AppendResult> result) mutable {
         if (!result.ok()) {
           if (absl::optional<storage::Revision> actual =
                   storage::AbortedRevision(result.status())) {

@@ -199,7 +199,8 @@ absl::Status ProjectionStore::Admit(const storage::AppendRequest& request,
                                     storage::Position first) {
   const size_t n = request.events.size();
   if (scratch_.size() < n) scratch_.resize(n);
-  std::vector<const v1::Event*> events(n);
+  std::vector<const v1::Event*>& events = event_ptrs_;
+  events.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const storage::NewEvent& e = request.events[i];
     if (e.decoded != nullptr) {

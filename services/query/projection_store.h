@@ -94,6 +94,7 @@ class ProjectionStore final : public storage::CommitHook {
   // Committer-thread scratch: events of a request that came without their
   // decoded form (NewEvent::decoded, which the EventLog service sets).
   std::vector<v1::Event> scratch_;
+  std::vector<const v1::Event*> event_ptrs_;
 };
 
 }  // namespace nenep::services

@@ -60,7 +60,8 @@ struct NewEvent {
   std::string type;     // payload type name, e.g. "SessionHeld"
   std::string payload;  // opaque bytes
   // Optional, opaque to the log: the payload already decoded by the caller,
-  // handed to the CommitHook so that it need not decode it again.
+  // handed to the CommitHook so that it need not decode it again. The log
+  // drops its reference once the event is written.
   std::shared_ptr<const void> decoded;
 };
 

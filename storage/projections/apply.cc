@@ -80,6 +80,9 @@ class Projection::State::Applier {
   absl::Status Run(absl::Span<const v1::Event* const> events,
                    uint64_t first_position) {
     journal_ = events.size() > 1;
+    undo_.clear();  // keeps its capacity from request to request
+    nested_.clear();
+    fetched_.reset();
     for (size_t i = 0; i < events.size(); ++i) {
       index_ = i;
       if (events[i]->payload_case() == v1::Event::kEventCorrected) {
@@ -87,7 +90,7 @@ class Projection::State::Applier {
       }
       absl::Status st = Apply(*events[i], first_position + i);
       if (!st.ok()) {
-        for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
+        for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) Undo(*it);
         return st;
       }
     }
@@ -176,13 +179,72 @@ class Projection::State::Applier {
   }
 
   // ---- journaled changes ------------------------------------------------
+  // A journal entry: a Post to take back (the common case, stored without
+  // an allocation) or any other change as a function.
+  struct UndoEntry {
+    int8_t family = -1;  // index into FamilyOf(); -1: call `fn`
+    UnitIdx unit = kNoUnit;
+    Day day = 0;
+    std::array<int32_t, kAwardCounters> delta{};
+    std::function<void()> fn;
+  };
+  static_assert(kAwardCounters >= kSessionCounters &&
+                kAwardCounters >= kComplianceCounters &&
+                kAwardCounters >= kStateCounters &&
+                kAwardCounters >= kPlanCounters &&
+                kAwardCounters >= kCommitmentCounters);
+
+  // The family of a series, for the journal (two pairs of families share
+  // a counter count, so the member pointer decides).
+  template <int K>
+  static int8_t Family(Series<K> Facts::*f) {
+    if constexpr (K == kSessionCounters) {
+      return 0;
+    } else if constexpr (K == kAwardCounters) {
+      return 5;
+    } else if constexpr (K == kComplianceCounters) {
+      static_assert(kCommitmentCounters == kComplianceCounters);
+      return f == &Facts::compliance ? 1 : 4;
+    } else {
+      static_assert(kStateCounters == kPlanCounters && K == kStateCounters);
+      return f == &Facts::state ? 2 : 3;
+    }
+  }
+  template <int K>
+  void UndoPost(Series<K> Facts::*f, const UndoEntry& e) {
+    std::array<int32_t, K> neg;
+    for (int i = 0; i < K; ++i) neg[i] = -e.delta[i];
+    PostRaw(f, e.unit, e.day, neg);
+  }
+  void Undo(const UndoEntry& e) {
+    switch (e.family) {
+      case 0:
+        return UndoPost(&Facts::sessions, e);
+      case 1:
+        return UndoPost(&Facts::compliance, e);
+      case 2:
+        return UndoPost(&Facts::state, e);
+      case 3:
+        return UndoPost(&Facts::plans, e);
+      case 4:
+        return UndoPost(&Facts::commitments, e);
+      case 5:
+        return UndoPost(&Facts::awards, e);
+      default:
+        return e.fn();
+    }
+  }
+
   void OnUndo(std::function<void()> f) {
-    if (journal_) undo_.push_back(std::move(f));
+    if (journal_) {
+      undo_.emplace_back();
+      undo_.back().fn = std::move(f);
+    }
   }
   template <typename T>
   void Set(T* field, T value) {
     if (journal_) {
-      undo_.push_back([field, old = *field] { *field = old; });
+      OnUndo([field, old = *field] { *field = old; });
     }
     *field = std::move(value);
   }
@@ -216,9 +278,11 @@ class Projection::State::Applier {
             const std::type_identity_t<std::array<int32_t, K>>& delta) {
     PostRaw(f, u, day, delta);
     if (journal_) {
-      std::array<int32_t, K> neg;
-      for (int i = 0; i < K; ++i) neg[i] = -delta[i];
-      undo_.push_back([this, f, u, day, neg] { PostRaw(f, u, day, neg); });
+      UndoEntry& e = undo_.emplace_back();
+      e.family = Family(f);
+      e.unit = u;
+      e.day = day;
+      for (int i = 0; i < K; ++i) e.delta[i] = delta[i];
     }
   }
   template <int K>
@@ -307,6 +371,7 @@ class Projection::State::Applier {
     BecomeParent(to);
     TransferRaw(x, d, from, to);
     unit.parents.emplace_back(d, to);
+    unit.SyncParent();
     const Day old_change = unit.last_change;
     unit.last_change = d;
     std::vector<UnitIdx>& kids = s_.units[to].children_ever;
@@ -316,6 +381,7 @@ class Projection::State::Applier {
     OnUndo([this, x, d, from, to, old_change, added] {
       Unit& u = s_.units[x];
       u.parents.pop_back();
+      u.SyncParent();
       u.last_change = old_change;
       if (added) s_.units[to].children_ever.pop_back();
       TransferRaw(x, d, to, from);
@@ -358,6 +424,7 @@ class Projection::State::Applier {
 
   int64_t MembersOn(UnitIdx u, Day d) const {
     const Unit& unit = s_.units[u];
+    if (unit.is_cell && d >= unit.members_changed) return unit.members_now;
     const Series<kStateCounters>& st =
         unit.is_cell ? unit.own.state : unit.Agg().state;
     int64_t n = 0;
@@ -524,6 +591,7 @@ class Projection::State::Applier {
     unit.created = d;
     unit.last_change = d;
     unit.parents.emplace_back(d, parent);
+    unit.SyncParent();
     unit.names.emplace_back(d, e.name());
     unit.short_name = e.short_name();
     unit.folded = s_.fold_ ? s_.fold_(e.name()) : e.name();
@@ -757,14 +825,22 @@ class Projection::State::Applier {
     return absl::OkStatus();
   }
 
+  void CountMember(UnitIdx cell, Day d, int delta) {
+    Unit& unit = s_.units[cell];
+    Set(&unit.members_now, unit.members_now + delta);
+    if (d > unit.members_changed) Set(&unit.members_changed, d);
+  }
+
   void TransferMember(int32_t m, Day d, UnitIdx to) {
     Member& mem = s_.members[m];
     const UnitIdx from = mem.CellOn(d);
     if (from != kNoUnit) {
       Post(&Facts::state, from, d, One<kStateCounters>(kMembers, -1));
+      CountMember(from, d, -1);
     }
     if (to != kNoUnit) {
       Post(&Facts::state, to, d, One<kStateCounters>(kMembers, 1));
+      CountMember(to, d, 1);
     }
     Push(&s_.members[m].cells, std::make_pair(d, to));
   }
@@ -1360,7 +1436,7 @@ class Projection::State::Applier {
     s_.superseded[e.target_position()] =
         std::make_unique<v1::Event>(e.replacement());
     // Journaling is always on for corrections.
-    undo_.push_back([this, t = e.target_position(), previous] {
+    OnUndo([this, t = e.target_position(), previous] {
       if (previous != nullptr) {
         s_.superseded[t] = std::make_unique<v1::Event>(*previous);
       } else {
@@ -1372,7 +1448,7 @@ class Projection::State::Applier {
 
   State& s_;
   bool journal_ = false;
-  std::vector<std::function<void()>> undo_;
+  std::vector<UndoEntry> undo_;
   // The event being applied, for messages: events[index_] + nested_.
   size_t index_ = 0;
   std::string nested_;
@@ -1384,8 +1460,13 @@ class Projection::State::Applier {
 
 absl::Status Projection::State::ApplyRequest(
     absl::Span<const v1::Event* const> events, uint64_t first_position) {
-  Applier applier(this);
-  return applier.Run(events, first_position);
+  if (applier_ == nullptr) applier_ = std::make_unique<Applier>(this);
+  return applier_->Run(events, first_position);
 }
+
+Projection::State::State(Folder fold, EventFetcher fetch)
+    : fold_(std::move(fold)), fetch_(std::move(fetch)) {}
+
+Projection::State::~State() = default;
 
 }  // namespace nenep::projections

@@ -99,7 +99,20 @@ struct Unit {
   // A unit that never had a child keeps no copy of its own facts in `agg`.
   const Facts& Agg() const { return children_ever.empty() ? own : agg; }
   bool ActiveOn(Day d) const { return d >= created && d < dissolved; }
+  // Copies of parents.back() and of the cell's member count after its last
+  // member change, kept in the struct: the hot paths then touch no other
+  // memory of the unit.
+  Day last_parent_day = 0;
+  UnitIdx last_parent = kNoUnit;
+  int32_t members_now = 0;
+  Day members_changed = -kForever;
+  void SyncParent() {
+    last_parent_day = parents.back().first;
+    last_parent = parents.back().second;
+  }
+
   UnitIdx ParentOn(Day d) const {
+    if (d >= last_parent_day) return last_parent;
     for (auto it = parents.rbegin(); it != parents.rend(); ++it) {
       if (it->first <= d) return it->second;
     }
@@ -174,8 +187,8 @@ struct Plan {
 
 class Projection::State {
  public:
-  State(Folder fold, EventFetcher fetch)
-      : fold_(std::move(fold)), fetch_(std::move(fetch)) {}
+  State(Folder fold, EventFetcher fetch);
+  ~State();
 
   absl::Status ApplyRequest(absl::Span<const v1::Event* const> events,
                             uint64_t first_position);
@@ -228,6 +241,7 @@ class Projection::State {
  private:
   class Applier;
   friend class Applier;
+  std::unique_ptr<Applier> applier_;  // reused: its journal keeps capacity
   Folder fold_;
   EventFetcher fetch_;
 };

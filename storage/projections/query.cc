@@ -383,6 +383,8 @@ std::string Projection::State::Checksum() const {
     put(u.created);
     put(u.dissolved);
     put(u.last_change);
+    put(u.members_now);
+    put(u.members_changed);
     for (const auto& [day, p] : u.parents) {
       put(day);
       put(p);
