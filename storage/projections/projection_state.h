@@ -206,9 +206,18 @@ class Projection::State {
   std::vector<std::pair<Day, Day>> UnderParent(UnitIdx u, UnitIdx parent) const;
   // Children of u at any time in [from, to], in the order they joined.
   std::vector<UnitIdx> ChildrenDuring(UnitIdx u, Day from, Day to) const;
-  // As of a structure date: `targets` is MapAll(d).
-  Rollup RollupAsOf(UnitIdx u, Day from, Day to, Day d,
-                    const std::vector<UnitIdx>& targets) const;
+  // Every unit mapped into the tree of day d (see MapAll), grouped by the
+  // unit of that tree that carries its history.
+  struct StructureIndex {
+    Day day = 0;
+    uint64_t applied = 0;         // the state it was built from
+    std::vector<int32_t> start;   // per target t: [start[t], start[t + 1])
+    std::vector<UnitIdx> mapped;  // units, grouped by target
+  };
+  std::shared_ptr<const StructureIndex> IndexFor(Day d) const;
+  // As of a structure date: u's subtree in the tree of index.day.
+  Rollup RollupAsOf(UnitIdx u, Day from, Day to,
+                    const StructureIndex& index) const;
   std::vector<UnitIdx> MapAll(Day d) const;
   std::vector<UnitIdx> ChildrenOn(UnitIdx u, Day d) const;
   bool InSubtree(UnitIdx u, UnitIdx root, Day d) const;
@@ -242,6 +251,10 @@ class Projection::State {
   class Applier;
   friend class Applier;
   std::unique_ptr<Applier> applier_;  // reused: its journal keeps capacity
+  // The last structure index built (queries of one date come in runs).
+  mutable absl::Mutex index_mu_;
+  mutable std::shared_ptr<const StructureIndex> index_
+      ABSL_GUARDED_BY(index_mu_);
   Folder fold_;
   EventFetcher fetch_;
 };

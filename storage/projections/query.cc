@@ -286,54 +286,63 @@ std::vector<UnitIdx> Projection::State::MapAll(Day d) const {
   return target;
 }
 
-Rollup Projection::State::RollupAsOf(
-    UnitIdx root, Day from, Day to, Day d,
-    const std::vector<UnitIdx>& targets) const {
+std::shared_ptr<const Projection::State::StructureIndex>
+Projection::State::IndexFor(Day d) const {
+  absl::MutexLock lock(&index_mu_);
+  if (index_ != nullptr && index_->day == d && index_->applied == applied) {
+    return index_;
+  }
+  auto index = std::make_shared<StructureIndex>();
+  index->day = d;
+  index->applied = applied;
+  const std::vector<UnitIdx> targets = MapAll(d);
+  const size_t n = units.size();
+  index->start.assign(n + 1, 0);
+  for (UnitIdx t : targets) {
+    if (t != kNoUnit) ++index->start[t + 1];
+  }
+  for (size_t t = 0; t < n; ++t) index->start[t + 1] += index->start[t];
+  index->mapped.resize(index->start[n]);
+  std::vector<int32_t> fill(index->start.begin(), index->start.end() - 1);
+  for (UnitIdx v = 0; v < static_cast<UnitIdx>(n); ++v) {
+    if (targets[v] != kNoUnit) index->mapped[fill[targets[v]]++] = v;
+  }
+  index_ = index;
+  return index;
+}
+
+Rollup Projection::State::RollupAsOf(UnitIdx root, Day from, Day to,
+                                     const StructureIndex& index) const {
   Rollup r;
   absl::flat_hash_set<UnitIdx> awarded;
+  const Day d = index.day;
   const int32_t m0 = MonthOf(from), m1 = MonthOf(to);
   const int32_t q0 = QuarterOf(from), q1 = QuarterOf(to);
-  // Whether each unit of d's tree is in root's subtree, memoized.
-  std::vector<int8_t> inside(units.size(), -1);
-  auto is_inside = [&](UnitIdx t) {
-    std::vector<UnitIdx> walk;
-    UnitIdx v = t;
-    int8_t answer = 0;
-    while (v != kNoUnit) {
-      if (inside[v] >= 0) {
-        answer = inside[v];
-        break;
+  // The subtree of root in d's tree, and every unit whose history it
+  // carries.
+  std::vector<UnitIdx> stack = {root};
+  while (!stack.empty()) {
+    const UnitIdx t = stack.back();
+    stack.pop_back();
+    for (UnitIdx c : ChildrenOn(t, d)) stack.push_back(c);
+    for (int32_t i = index.start[t]; i < index.start[t + 1]; ++i) {
+      const Unit& unit = units[index.mapped[i]];
+      AddStanding(unit.own, to, &r);
+      AddFlows(unit.own, from, to, &r, &awarded);
+      // Held rows are at month and quarter ends within the range's periods.
+      r.regular_cell_months_held +=
+          unit.own.compliance.Sum(MonthLastDay(m0), MonthLastDay(m1))[kRegHeld];
+      r.thematic_cell_quarters_held += unit.own.compliance.Sum(
+          QuarterLastDay(q0), QuarterLastDay(q1))[kThemHeld];
+      if (unit.is_cell) {
+        int32_t first = 0, last = 0;
+        WholePeriods(unit.created, unit.dissolved, false, &first, &last);
+        r.regular_cell_months_active +=
+            std::max(0, std::min(last, m1) - std::max(first, m0) + 1);
+        WholePeriods(unit.created, unit.dissolved, true, &first, &last);
+        r.thematic_cell_quarters_active +=
+            std::max(0, std::min(last, q1) - std::max(first, q0) + 1);
       }
-      if (v == root) {
-        answer = 1;
-        break;
-      }
-      walk.push_back(v);
-      v = units[v].ParentOn(d);
-      if (walk.size() > 64) break;
-    }
-    for (UnitIdx w : walk) inside[w] = answer;
-    return answer == 1;
-  };
-  for (UnitIdx v = 0; v < static_cast<UnitIdx>(units.size()); ++v) {
-    const UnitIdx t = targets[v];
-    if (t == kNoUnit || !is_inside(t)) continue;
-    const Unit& unit = units[v];
-    AddStanding(unit.own, to, &r);
-    AddFlows(unit.own, from, to, &r, &awarded);
-    // Held rows are at month and quarter ends within the range's periods.
-    r.regular_cell_months_held +=
-        unit.own.compliance.Sum(MonthLastDay(m0), MonthLastDay(m1))[kRegHeld];
-    r.thematic_cell_quarters_held += unit.own.compliance.Sum(
-        QuarterLastDay(q0), QuarterLastDay(q1))[kThemHeld];
-    if (unit.is_cell) {
-      int32_t first = 0, last = 0;
-      WholePeriods(unit.created, unit.dissolved, false, &first, &last);
-      r.regular_cell_months_active +=
-          std::max(0, std::min(last, m1) - std::max(first, m0) + 1);
-      WholePeriods(unit.created, unit.dissolved, true, &first, &last);
-      r.thematic_cell_quarters_active +=
-          std::max(0, std::min(last, q1) - std::max(first, q0) + 1);
     }
   }
   r.awarded_cells = static_cast<int64_t>(awarded.size());
@@ -568,8 +577,8 @@ absl::StatusOr<Rollup> Projection::GetRollup(const RollupQuery& q) const {
                      DayText(q.structure_date), " (it is active from ",
                      DayText(state_->units[*u].created), ")"));
   }
-  return state_->RollupAsOf(*u, q.from, q.to, q.structure_date,
-                            state_->MapAll(q.structure_date));
+  return state_->RollupAsOf(*u, q.from, q.to,
+                            *state_->IndexFor(q.structure_date));
 }
 
 absl::StatusOr<std::vector<std::pair<UnitInfo, Rollup>>>
@@ -593,11 +602,10 @@ Projection::GetChildrenRollups(const RollupQuery& q) const {
         absl::StrCat("unit '", q.unit_id, "' is not in the tree of ",
                      DayText(q.structure_date)));
   }
-  const std::vector<UnitIdx> targets = state_->MapAll(q.structure_date);
+  const auto index = state_->IndexFor(q.structure_date);
   for (UnitIdx c : state_->ChildrenOn(*u, q.structure_date)) {
-    out.emplace_back(
-        state_->Info(c, q.structure_date),
-        state_->RollupAsOf(c, q.from, q.to, q.structure_date, targets));
+    out.emplace_back(state_->Info(c, q.structure_date),
+                     state_->RollupAsOf(c, q.from, q.to, *index));
   }
   return out;
 }
