@@ -18,6 +18,14 @@ namespace {
 constexpr size_t kReplayChunkEvents = 4096;
 constexpr size_t kReplayChunks = 4;
 
+// An arena sized for `events` parsed events (~1 KiB each at most).
+google::protobuf::ArenaOptions ArenaFor(size_t events) {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = events * 512;
+  options.max_block_size = events * 1024;
+  return options;
+}
+
 }  // namespace
 
 ProjectionStore::ProjectionStore(storage::EventLog* log) : log_(log) {}
@@ -79,7 +87,7 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
     storage::Position first = 0;
     std::string bytes;                               // raw payloads
     std::vector<std::pair<uint32_t, uint32_t>> raw;  // offset, size
-    google::protobuf::Arena arena;
+    google::protobuf::Arena arena{ArenaFor(kReplayChunkEvents)};
     std::vector<const v1::Event*> events;  // once parsed
     absl::Status Parse() {
       events.reserve(raw.size());
