@@ -22,7 +22,6 @@ namespace {
 using ::nenep::testing::Commitment;
 using ::nenep::testing::D;
 using ::nenep::testing::Dissolved;
-using ::nenep::testing::Entry;
 using ::nenep::testing::Evaluation;
 using ::nenep::testing::MemberJoined;
 using ::nenep::testing::Merged;
@@ -72,11 +71,7 @@ class ReferentialTest : public ::testing::Test {
   }
 
   grpc::Status Append(const std::vector<v1::Event>& events) {
-    v1::BatchAppendRequest r;
-    for (const v1::Event& e : events) *r.add_entries() = Entry(e);
-    grpc::ClientContext ctx;
-    v1::BatchAppendResponse resp;
-    return server_.log()->BatchAppend(&ctx, r, &resp);
+    return server_.AppendBatch(events);
   }
   uint64_t Head() {
     grpc::ClientContext ctx;

@@ -22,7 +22,6 @@ namespace {
 
 using ::nenep::testing::D;
 using ::nenep::testing::Dissolved;
-using ::nenep::testing::Entry;
 using ::nenep::testing::MemberJoined;
 using ::nenep::testing::Merged;
 using ::nenep::testing::Moved;
@@ -42,11 +41,7 @@ class RollupTest : public ::testing::Test {
 
   // Appends `events` in one atomic BatchAppend.
   grpc::Status Append(const std::vector<v1::Event>& events) {
-    v1::BatchAppendRequest r;
-    for (const v1::Event& e : events) *r.add_entries() = Entry(e);
-    grpc::ClientContext ctx;
-    v1::BatchAppendResponse resp;
-    return server_.log()->BatchAppend(&ctx, r, &resp);
+    return server_.AppendBatch(events);
   }
   void Add(const std::vector<v1::Event>& events) {
     grpc::Status s = Append(events);
@@ -55,11 +50,7 @@ class RollupTest : public ::testing::Test {
 
   static v1::RollupRequest Range(const std::string& unit, v1::Date from,
                                  v1::Date to) {
-    v1::RollupRequest r;
-    r.set_unit_id(unit);
-    *r.mutable_dates()->mutable_start() = from;
-    *r.mutable_dates()->mutable_end() = to;
-    return r;
+    return testing::RollupOver(unit, from, to);
   }
   // As recorded, over [from, to].
   v1::Rollup Recorded(const std::string& unit, v1::Date from, v1::Date to) {

@@ -23,7 +23,6 @@ namespace {
 using ::nenep::testing::Award;
 using ::nenep::testing::Commitment;
 using ::nenep::testing::D;
-using ::nenep::testing::Entry;
 using ::nenep::testing::Evaluation;
 using ::nenep::testing::MemberJoined;
 using ::nenep::testing::Plan;
@@ -37,22 +36,14 @@ class SeedFiguresTest : public ::testing::Test {
   SeedFiguresTest() : query_(v1::Query::NewStub(server_.NewChannel())) {}
 
   grpc::Status Append(const std::vector<v1::Event>& events) {
-    v1::BatchAppendRequest r;
-    for (const v1::Event& e : events) *r.add_entries() = Entry(e);
-    grpc::ClientContext ctx;
-    v1::BatchAppendResponse resp;
-    return server_.log()->BatchAppend(&ctx, r, &resp);
+    return server_.AppendBatch(events);
   }
   void Add(const std::vector<v1::Event>& events) {
     grpc::Status s = Append(events);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   v1::Rollup Rollup(const std::string& unit, v1::Date from, v1::Date to) {
-    v1::RollupRequest r;
-    r.set_unit_id(unit);
-    *r.mutable_dates()->mutable_start() = from;
-    *r.mutable_dates()->mutable_end() = to;
-    return Get(r);
+    return Get(testing::RollupOver(unit, from, to));
   }
   v1::Rollup Get(const v1::RollupRequest& r) {
     grpc::ClientContext ctx;

@@ -29,6 +29,7 @@ void TestServer::Start() {
   }
   channel_ = NewChannel();
   log_ = v1::EventLog::NewStub(channel_);
+  query_ = v1::Query::NewStub(channel_);
   admin_ = v1::Admin::NewStub(channel_);
   health_ = grpc::health::v1::Health::NewStub(channel_);
 }
@@ -36,6 +37,7 @@ void TestServer::Start() {
 void TestServer::Stop() {
   if (server_ == nullptr) return;
   log_.reset();
+  query_.reset();
   admin_.reset();
   health_.reset();
   channel_.reset();
@@ -60,6 +62,23 @@ std::shared_ptr<grpc::Channel> TestServer::NewChannel() const {
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address(),
                                    grpc::InsecureChannelCredentials(), args);
+}
+
+grpc::Status TestServer::AppendBatch(const std::vector<v1::Event>& events) {
+  v1::BatchAppendRequest r;
+  for (const v1::Event& e : events) *r.add_entries()->mutable_event() = e;
+  grpc::ClientContext ctx;
+  v1::BatchAppendResponse resp;
+  return log_->BatchAppend(&ctx, r, &resp);
+}
+
+v1::RollupRequest RollupOver(const std::string& unit_id, v1::Date from,
+                             v1::Date to) {
+  v1::RollupRequest r;
+  r.set_unit_id(unit_id);
+  *r.mutable_dates()->mutable_start() = std::move(from);
+  *r.mutable_dates()->mutable_end() = std::move(to);
+  return r;
 }
 
 }  // namespace nenep::testing

@@ -5,11 +5,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "nenep/v1/admin.grpc.pb.h"
 #include "nenep/v1/log.grpc.pb.h"
+#include "nenep/v1/query.grpc.pb.h"
 #include "services/server/server.h"
 #include "tests/testing/temp_dir.h"
 
@@ -39,6 +41,10 @@ class TestServer {
   std::string address() const;
   std::shared_ptr<grpc::Channel> NewChannel() const;
   v1::EventLog::Stub* log() { return log_.get(); }
+  v1::Query::Stub* query() { return query_.get(); }
+
+  // Appends `events` (each to its own stream) in one atomic BatchAppend.
+  grpc::Status AppendBatch(const std::vector<v1::Event>& events);
   v1::Admin::Stub* admin() { return admin_.get(); }
   grpc::health::v1::Health::Stub* health() { return health_.get(); }
   services::Server* server() { return server_.get(); }
@@ -51,8 +57,13 @@ class TestServer {
   std::unique_ptr<services::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventLog::Stub> log_;
+  std::unique_ptr<v1::Query::Stub> query_;
   std::unique_ptr<v1::Admin::Stub> admin_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
+
+// A rollup request of `unit_id` over [from, to], as recorded.
+v1::RollupRequest RollupOver(const std::string& unit_id, v1::Date from,
+                             v1::Date to);
 
 }  // namespace nenep::testing
