@@ -49,6 +49,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       QueryServiceOptions{o.service.zone, o.service.clock});
   s->projections_service_ =
       std::make_unique<ProjectionsService>(&s->projection_handle_);
+  s->subscription_service_ = std::make_unique<SubscriptionService>(
+      &s->store_, &s->projection_handle_, &s->head_watch_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -64,6 +66,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(s->admin_service_.get());
   builder.RegisterService(s->query_service_.get());
   builder.RegisterService(s->projections_service_.get());
+  builder.RegisterService(s->subscription_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -99,7 +102,7 @@ void Server::OpenStore() {
   const absl::Time start = absl::Now();
   storage::LogOptions log_options = options_.log;
   log_options.data_dir = options_.data_dir;
-  log_options.listener = &metrics_;
+  log_options.listener = &head_watch_;
   absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
       storage::OpenRocksDbEventLog(std::move(log_options));
   absl::MutexLock lock(&mu_);
@@ -134,6 +137,7 @@ void Server::OpenStore() {
   }
   const storage::Position head = log_->Head();
   metrics_.SetHead(head);
+  head_watch_.Reset(head);
   store_.Attach(log_.get());
   server_->GetHealthCheckService()->SetServingStatus(true);
   logging::Info("serving",

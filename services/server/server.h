@@ -26,6 +26,8 @@
 #include "services/common/store.h"
 #include "services/eventlog/event_log_service.h"
 #include "services/query/query_service.h"
+#include "services/subscribe/head_watch.h"
+#include "services/subscribe/subscription_service.h"
 #include "storage/common/dir_lock.h"
 #include "storage/log/rocksdb_event_log.h"
 
@@ -88,12 +90,14 @@ class Server {
   ServerOptions options_;
   std::unique_ptr<DirLock> lock_;
   Metrics metrics_;
+  HeadWatch head_watch_{&metrics_};  // the log's listener; feeds metrics_
   StoreHandle store_;
   std::unique_ptr<EventLogService> event_log_service_;
   std::unique_ptr<AdminService> admin_service_;
   ProjectionHandle projection_handle_;
   std::unique_ptr<QueryService> query_service_;
   std::unique_ptr<ProjectionsService> projections_service_;
+  std::unique_ptr<SubscriptionService> subscription_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;

@@ -168,6 +168,14 @@ class Projection {
   absl::StatusOr<std::vector<std::pair<UnitInfo, Rollup>>> GetChildrenRollups(
       const RollupQuery& query) const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Whether `unit_id` lies in the subtree of `root_id` (itself included) in
+  // the tree of day `on`; false if either is unknown.
+  bool IsUnder(absl::string_view unit_id, absl::string_view root_id,
+               Day on) const ABSL_LOCKS_EXCLUDED(mu_);
+  // The unit a commitment counts for ("" if unknown).
+  std::string CommitmentUnit(absl::string_view commitment_id) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // SHA-256 (hex) of a canonical encoding of the whole state.
   std::string Checksum() const ABSL_LOCKS_EXCLUDED(mu_);
 

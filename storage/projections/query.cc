@@ -610,6 +610,22 @@ Projection::GetChildrenRollups(const RollupQuery& q) const {
   return out;
 }
 
+bool Projection::IsUnder(absl::string_view unit_id, absl::string_view root_id,
+                         Day on) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto u = state_->Find(unit_id);
+  auto root = state_->Find(root_id);
+  return u.ok() && root.ok() && state_->InSubtree(*u, *root, on);
+}
+
+std::string Projection::CommitmentUnit(absl::string_view commitment_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = state_->commitment_index.find(commitment_id);
+  if (it == state_->commitment_index.end()) return "";
+  const UnitIdx u = state_->commitments[it->second].unit;
+  return u == kNoUnit ? "" : state_->units[u].id;
+}
+
 std::string Projection::Checksum() const {
   absl::ReaderMutexLock lock(&mu_);
   return state_->Checksum();
