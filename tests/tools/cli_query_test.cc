@@ -137,6 +137,23 @@ TEST_F(CliQueryTest, UnitsFindsWithoutAccentsAndShowsTheTreeOfADate) {
   EXPECT_THAT(err, HasSubstr("needs one range"));
 }
 
+TEST_F(CliQueryTest, TailFollowsTheLogWithFilters) {
+  std::string out, err;
+  ASSERT_EQ(Nenep({"tail", "--from=1", "--types=SessionHeld",
+                   "--subtree=cb-bdv-dongnai", "--count=3"},
+                  &out, &err),
+            0)
+      << err;
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << out;
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, HasSubstr("SessionHeld"));
+    EXPECT_THAT(line, HasSubstr("sessions-cb-bdv-dongnai"));
+  }
+  EXPECT_EQ(Nenep({"tail", "--types=Nonsense", "--count=1"}, &out, &err), 1);
+  EXPECT_THAT(err, HasSubstr("INVALID_ARGUMENT"));
+}
+
 TEST_F(CliQueryTest, RebuildSaysTheProjectionsEqualTheLog) {
   std::string out, err;
   ASSERT_EQ(Nenep({"rebuild"}, &out, &err), 0) << err;

@@ -19,6 +19,7 @@
 #include "grpcpp/client_context.h"
 #include "nenep/v1/admin.grpc.pb.h"
 #include "nenep/v1/log.grpc.pb.h"
+#include "nenep/v1/subscribe.grpc.pb.h"
 #include "services/common/calendar.h"
 #include "services/common/grpc_status.h"
 #include "services/common/proto_time.h"
@@ -711,6 +712,44 @@ int Restore(const std::string& backup_dir, const std::string& data_dir,
       "restored %s into %s: the log holds positions 1..%d\n"
       "start the server on it with: nenepd --data_dir=%s\n",
       backup_dir, data_dir, *head, data_dir);
+  return 0;
+}
+
+int Tail(const Context& ctx, const TailOptions& options) {
+  auto stub = v1::Subscriptions::NewStub(ctx.channel);
+  grpc::ClientContext call;  // no deadline: it follows the log
+  v1::SubscribeRequest request;
+  if (options.from == 0) {
+    request.set_from_now(true);
+  } else {
+    request.set_from_position(options.from);
+  }
+  for (const std::string& t : options.types) request.add_event_types(t);
+  request.set_subtree_unit_id(options.subtree);
+  auto reader = stub->Subscribe(&call, request);
+  v1::SubscribeResponse item;
+  int64_t printed = 0;
+  while (reader->Read(&item)) {
+    if (item.has_event()) {
+      PrintEvent(ctx, item.event());
+      ctx.out->flush();
+      if (options.count > 0 && ++printed >= options.count) {
+        call.TryCancel();
+        break;
+      }
+    } else if (item.has_caught_up() && !ctx.json) {
+      *ctx.err << "-- caught up at #" << item.caught_up().position()
+               << "; following new events (Ctrl-C stops) --\n";
+    } else if (item.has_fell_behind() && !ctx.json) {
+      *ctx.err << "-- " << item.fell_behind().lag()
+               << " events behind; reading from the log --\n";
+    }
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok() && !(options.count > 0 && printed >= options.count)) {
+    *ctx.err << "nenep: tail failed: " << Describe(ctx, s) << "\n";
+    return 1;
+  }
   return 0;
 }
 

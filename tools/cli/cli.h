@@ -78,6 +78,16 @@ struct RollupOptions {
 int Rollup(const Context& ctx, const std::string& unit_id,
            const RollupOptions& options);
 
+struct TailOptions {
+  uint64_t from = 0;               // first position; 0 = only new events
+  std::vector<std::string> types;  // event types; empty = all
+  std::string subtree;             // a unit: only events in its subtree
+  int64_t count = 0;               // stop after this many; 0 = never
+};
+// Follows the log live (a Subscription), printing events as they become
+// durable; says when it has caught up or fallen behind.
+int Tail(const Context& ctx, const TailOptions& options);
+
 // Rebuilds the projections from the log and compares them with the live
 // ones; 1 if they differed.
 int Rebuild(const Context& ctx);

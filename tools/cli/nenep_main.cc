@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "tools/cli/cli.h"
@@ -57,6 +58,11 @@ ABSL_FLAG(bool, children, false,
 ABSL_FLAG(std::string, sort_by, "",
           "rollup --children: a measure, e.g. regular_compliance.");
 ABSL_FLAG(bool, descending, false, "rollup --children: largest first.");
+ABSL_FLAG(std::string, types, "",
+          "tail: event types, comma-separated (e.g. SessionHeld,UnitMoved).");
+ABSL_FLAG(std::string, subtree, "",
+          "tail: only events about units in this unit's subtree.");
+ABSL_FLAG(int64_t, count, 0, "tail: stop after this many events; 0 = never.");
 
 namespace {
 
@@ -80,6 +86,8 @@ constexpr char kUsage[] =
     "                    --phase=2021-2023 [--as_of_structure=dd/mm/yyyy]\n"
     "                    [--children --sort_by=MEASURE --descending]\n"
     "  rebuild           recompute the projections from the log and compare\n"
+    "  tail              follow the log live [--from=POSITION (default: new\n"
+    "                    events only) --types=A,B --subtree=UNIT --count=N]\n"
     "  restore           offline: --backup_dir=B --data_dir=NEW_DIR\n\n"
     "A JSON Lines line is a nenep.v1.BatchEntry "
     "({\"stream\":..,\"event\":{..}})\n"
@@ -188,6 +196,16 @@ int main(int argc, char** argv) {
     o.sort_by = absl::GetFlag(FLAGS_sort_by);
     o.descending = absl::GetFlag(FLAGS_descending);
     return nenep::cli::Rollup(ctx, args[2], o);
+  }
+  if (command == "tail") {
+    if (int rc = need_args(0, "no arguments (use flags)")) return rc;
+    nenep::cli::TailOptions o;
+    o.from = absl::GetFlag(FLAGS_from);
+    const std::string types = absl::GetFlag(FLAGS_types);
+    if (!types.empty()) o.types = absl::StrSplit(types, ',');
+    o.subtree = absl::GetFlag(FLAGS_subtree);
+    o.count = absl::GetFlag(FLAGS_count);
+    return nenep::cli::Tail(ctx, o);
   }
   if (command == "rebuild") {
     if (int rc = need_args(0, "no arguments")) return rc;
