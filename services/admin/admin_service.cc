@@ -36,6 +36,18 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(
     response->set_disk_bytes(stats.disk_bytes);
     response->set_appends_total(stats.appends_committed);
   }
+  if (options_.projections != nullptr) {
+    absl::StatusOr<ProjectionStore*> store = options_.projections->Get();
+    v1::ProjectionStatus* p = response->mutable_projections();
+    p->set_enabled(store.ok() || !absl::IsFailedPrecondition(store.status()));
+    if (store.ok()) {
+      const projections::Projection::Stats stats = (*store)->Get()->GetStats();
+      p->set_position(stats.applied);
+      p->set_units(stats.units);
+      p->set_members(stats.members);
+      p->set_skipped_on_open((*store)->skipped_on_open());
+    }
+  }
   if (metrics_ != nullptr) {
     metrics_->RpcDone(Rpc::kGetStatus, grpc::StatusCode::OK,
                       absl::Now() - start);

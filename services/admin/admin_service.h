@@ -7,6 +7,7 @@
 #include "nenep/v1/admin.grpc.pb.h"
 #include "services/common/metrics.h"
 #include "services/common/store.h"
+#include "services/query/query_service.h"
 
 namespace nenep::services {
 
@@ -14,6 +15,7 @@ struct AdminServiceOptions {
   std::string version;
   std::string data_dir;
   absl::Time started_at;
+  const ProjectionHandle* projections = nullptr;  // not owned; may be null
 };
 
 class AdminService final : public v1::Admin::CallbackService {

@@ -40,7 +40,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   s->event_log_service_ =
       std::make_unique<EventLogService>(&s->store_, o.service, &s->metrics_);
   s->admin_service_ = std::make_unique<AdminService>(
-      &s->store_, AdminServiceOptions{o.version, o.data_dir, absl::Now()},
+      &s->store_,
+      AdminServiceOptions{o.version, o.data_dir, absl::Now(),
+                          &s->projection_handle_},
       &s->metrics_);
 
   if (!o.projections) s->projection_handle_.SetOff();

@@ -659,6 +659,20 @@ int Status(const Context& ctx) {
                               HumanBytes(status.disk_bytes()));
   *ctx.out << absl::StrFormat("appends     %d since start\n",
                               status.appends_total());
+  if (status.has_projections()) {
+    const v1::ProjectionStatus& p = status.projections();
+    if (!p.enabled()) {
+      *ctx.out << "projections off (nenepd --projections=false)\n";
+    } else {
+      *ctx.out << absl::StrFormat(
+          "projections at #%d: %d units, %d members%s\n", p.position(),
+          p.units(), p.members(),
+          p.skipped_on_open() > 0
+              ? absl::StrCat("; ", p.skipped_on_open(),
+                             " logged events refused at start")
+              : "");
+    }
+  }
   return serving ? 0 : 1;
 }
 
