@@ -1,6 +1,7 @@
 #include "services/query/projection_store.h"
 
 #include <deque>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -18,13 +19,9 @@ namespace {
 constexpr size_t kReplayChunkEvents = 4096;
 constexpr size_t kReplayChunks = 4;
 
-// An arena sized for `events` parsed events (~1 KiB each at most).
-google::protobuf::ArenaOptions ArenaFor(size_t events) {
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = events * 512;
-  options.max_block_size = events * 1024;
-  return options;
-}
+// The arena block of a chunk: room for its parsed events (their strings
+// longer than the small-string buffer live on the heap).
+constexpr size_t kArenaBlock = kReplayChunkEvents * 1024;
 
 }  // namespace
 
@@ -83,17 +80,33 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
   // them. Parsing goes to whichever thread has time: the reader parses a
   // chunk when the applier still has work queued, and hands it over raw
   // when the applier waits, so both cores stay busy.
+  // Chunks are reused: the reader recycles the ones the applier is done
+  // with, so their memory is not mapped, zeroed and unmapped again for
+  // every chunk, and what they free is freed on the reader's thread.
   struct Chunk {
     storage::Position first = 0;
     std::string bytes;                               // raw payloads
     std::vector<std::pair<uint32_t, uint32_t>> raw;  // offset, size
-    google::protobuf::Arena arena{ArenaFor(kReplayChunkEvents)};
+    std::unique_ptr<char[]> block{new char[kArenaBlock]};
+    std::optional<google::protobuf::Arena> arena;
     std::vector<const v1::Event*> events;  // once parsed
+    void Recycle(storage::Position at) {
+      first = at;
+      bytes.clear();
+      raw.clear();
+      events.clear();
+      arena.reset();
+      google::protobuf::ArenaOptions options;
+      options.initial_block = block.get();
+      options.initial_block_size = kArenaBlock;
+      options.max_block_size = kArenaBlock;
+      arena.emplace(options);
+    }
     absl::Status Parse() {
       events.reserve(raw.size());
       for (size_t i = 0; i < raw.size(); ++i) {
         v1::Event* e =
-            google::protobuf::Arena::CreateMessage<v1::Event>(&arena);
+            google::protobuf::Arena::CreateMessage<v1::Event>(&*arena);
         if (!e->ParseFromArray(bytes.data() + raw[i].first,
                                static_cast<int>(raw[i].second))) {
           return absl::DataLossError(absl::StrCat(
@@ -105,9 +118,10 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
     }
   };
   absl::Mutex mu;
-  std::deque<std::unique_ptr<Chunk>> queue;  // guarded by mu
-  bool done = false;                         // guarded by mu
-  absl::Status read_status;                  // guarded by mu
+  std::deque<std::unique_ptr<Chunk>> queue;   // guarded by mu
+  std::vector<std::unique_ptr<Chunk>> spare;  // guarded by mu
+  bool done = false;                          // guarded by mu
+  absl::Status read_status;                   // guarded by mu
   std::thread reader([&] {
     std::unique_ptr<Chunk> chunk;
     auto hand_over = [&] {
@@ -133,10 +147,19 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
     absl::Status s = log_->Scan(
         from, to, [&](storage::Position position, absl::string_view payload) {
           if (chunk == nullptr) {
-            chunk = std::make_unique<Chunk>();
-            chunk->first = position;
-            chunk->raw.reserve(kReplayChunkEvents);
-            chunk->bytes.reserve(kReplayChunkEvents * 256);
+            {
+              absl::MutexLock lock(&mu);
+              if (!spare.empty()) {
+                chunk = std::move(spare.back());
+                spare.pop_back();
+              }
+            }
+            if (chunk == nullptr) {
+              chunk = std::make_unique<Chunk>();
+              chunk->raw.reserve(kReplayChunkEvents);
+              chunk->bytes.reserve(kReplayChunkEvents * 256);
+            }
+            chunk->Recycle(position);
           }
           chunk->raw.emplace_back(static_cast<uint32_t>(chunk->bytes.size()),
                                   static_cast<uint32_t>(payload.size()));
@@ -176,6 +199,8 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
                      }
                    });
     *events += chunk->events.size();
+    absl::MutexLock lock(&mu);
+    spare.push_back(std::move(chunk));
   }
   if (!status.ok()) {
     // Let the reader finish: drain what it still hands over.
