@@ -112,16 +112,8 @@ class Projection::State::Applier {
 
   absl::StatusOr<UnitIdx> UnitOf(absl::string_view field,
                                  const std::string& id) {
-    // Events about one unit often come in runs (a cell's members, its
-    // sessions): the last answer first.
-    if (last_unit_ != kNoUnit &&
-        last_unit_ < static_cast<UnitIdx>(s_.units.size()) &&
-        s_.units[last_unit_].id == id) {
-      return last_unit_;
-    }
     auto it = s_.unit_index.find(id);
     if (it == s_.unit_index.end()) return NotFound(field, "unit", id);
-    last_unit_ = it->second;
     return it->second;
   }
   absl::StatusOr<UnitIdx> ActiveUnit(absl::string_view field,
@@ -604,9 +596,9 @@ class Projection::State::Applier {
     unit.short_name = e.short_name();
     unit.folded = s_.fold_ ? s_.fold_(e.name()) : e.name();
     s_.units.push_back(std::move(unit));
-    s_.unit_index.emplace(s_.units.back().id, u);
-    OnUndo([this] {
-      s_.unit_index.erase(s_.units.back().id);
+    s_.unit_index.emplace(e.unit_id(), u);
+    OnUndo([this, id = e.unit_id()] {
+      s_.unit_index.erase(id);
       s_.units.pop_back();
     });
     if (parent != kNoUnit) {
@@ -1457,7 +1449,6 @@ class Projection::State::Applier {
   State& s_;
   bool journal_ = false;
   std::vector<UndoEntry> undo_;
-  UnitIdx last_unit_ = kNoUnit;  // the last unit looked up by id
   // The event being applied, for messages: events[index_] + nested_.
   size_t index_ = 0;
   std::string nested_;

@@ -228,8 +228,7 @@ class Projection::State {
   // Deques: references to elements stay valid as they grow, which the
   // undo journal relies on.
   std::deque<Unit> units;
-  // Keys point into the ids of `units` (deque elements do not move).
-  absl::flat_hash_map<absl::string_view, UnitIdx> unit_index;
+  absl::flat_hash_map<std::string, UnitIdx> unit_index;
   StringPool ids;
   std::deque<Member> members;
   // Keys point into the ids of `members` (deque elements do not move).
