@@ -7,8 +7,9 @@
 #   3. a full rebuild (nenep rebuild) and its events/s;
 #   4. moving a subtree of 5,000 cells to another root, backdated;
 #   5. a restart: time until SERVING (the projections replay the log), memory;
-#   6. append throughput with and without projections (nenep-bench batch and
-#      single, on fresh stores seeded with the units they name).
+#   6. append throughput with and without projections: the bloc data set in
+#      order, and nenep-bench batch and single (sessions on random dates of
+#      random cells) on fresh stores seeded with the units they name.
 # Prints a summary against the targets; a FAIL does not fail the script.
 #
 # Environment: BUILD_DIR [build], SCALE [national], DURATION [10] seconds per
@@ -101,6 +102,18 @@ RESTART_RSS=$(rss_mib)
 stop_nenepd
 rm -rf "$WORK/national"
 
+# In-order appends of realistic data (the bloc data set, one BatchAppend of
+# 10,000 at a time, each checked against the state its predecessors left).
+declare -A LOAD
+for projections in true false; do
+  start_nenepd "$WORK/load-$projections" --projections=$projections
+  LOAD[$projections]=$("$PBENCH" --server="$ADDR" --scale=bloc --meta="$WORK/meta-$projections" load |
+    grep -o '[0-9]* events/s' | tr -dc '0-9')
+  printf 'append in order, bloc data set, --projections=%-5s %10s events/s\n' "$projections" "${LOAD[$projections]}"
+  stop_nenepd
+  rm -rf "$WORK/load-$projections"
+done
+
 declare -A THROUGHPUT
 for projections in true false; do
   start_nenepd "$WORK/append-$projections" --projections=$projections
@@ -133,6 +146,7 @@ CHILDREN_P99=$(p99_of "children of bloc (")
 REBUILD=$(grep -o '([0-9]* events/s' "$WORK/rebuild.txt" | tr -dc '0-9')
 MOVE_MS=$(grep -o 'acknowledged in [0-9.]* ms' "$WORK/move.txt" | awk '{print $3}')
 BATCH_RATIO=$(awk -v a="${THROUGHPUT[batch-true]}" -v b="${THROUGHPUT[batch-false]}" 'BEGIN {printf "%.2f", a / b}')
+LOAD_RATIO=$(awk -v a="${LOAD[true]}" -v b="${LOAD[false]}" 'BEGIN {printf "%.2f", a / b}')
 SINGLE_RATIO=$(awk -v a="${THROUGHPUT[single-true]}" -v b="${THROUGHPUT[single-false]}" 'BEGIN {printf "%.2f", a / b}')
 echo
 echo "== targets ($SCALE scale; ms are p99 over all ranges measured)"
@@ -140,7 +154,8 @@ check "rollup of the largest root, any range, p99 ms" "$ROOT_P99" "<=" 2
 check "rollup of every root, year, worst p99 ms" "$WORST_ROOT" "<=" 2
 check "rollup of the bloc, any range, p99 ms" "$BLOC_P99" "<=" 0.5
 check "children breakdown of the bloc's đảng bộ, p99 ms" "$CHILDREN_P99" "<=" 5
-check "append with projections / without, batch" "$BATCH_RATIO" ">=" 0.8
+check "append with projections / without, in-order data set" "$LOAD_RATIO" ">=" 0.8
+check "append with projections / without, batch, random dates" "$BATCH_RATIO" ">=" 0.8
 check "append with projections / without, single" "$SINGLE_RATIO" ">=" 0.8
 check "full rebuild, events/s" "$REBUILD" ">=" 1000000
 check "move of a 5,000-cell subtree, ms" "$MOVE_MS" "<=" 1000
