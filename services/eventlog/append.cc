@@ -85,16 +85,14 @@ absl::Status EventLogService::PrepareEvent(
   std::unique_ptr<v1::Event> normalized;
   RETURN_IF_ERROR(ValidateEncoded(*event, encoded, path, options_.limits, today,
                                   &out->payload, &normalized));
-  const v1::Event& e = normalized ? *normalized : *event;
-  // The projections' hook reads the decoded event; the arena (or the
-  // normalized copy) lives as long as the pointer.
   if (normalized) {
-    out->decoded = std::shared_ptr<const v1::Event>(std::move(normalized));
-  } else {
-    out->decoded = std::shared_ptr<const void>(arena, event);
+    // Into the arena, which the append's callback keeps alive.
+    event->CopyFrom(*normalized);
   }
-  *natural_stream =
-      NaturalStream(*static_cast<const v1::Event*>(out->decoded.get()));
+  const v1::Event& e = *event;
+  // The projections' hook reads the decoded event (valid until answered).
+  out->decoded = event;
+  *natural_stream = NaturalStream(e);
   if (natural_stream->empty()) {
     // A correction or retraction goes to the stream of the event it names.
     const bool correction = e.has_event_corrected();

@@ -237,7 +237,7 @@ absl::Status ProjectionStore::Admit(const storage::AppendRequest& request,
   for (size_t i = 0; i < n; ++i) {
     const storage::NewEvent& e = request.events[i];
     if (e.decoded != nullptr) {
-      events[i] = static_cast<const v1::Event*>(e.decoded.get());
+      events[i] = static_cast<const v1::Event*>(e.decoded);
       continue;
     }
     if (!scratch_[i].ParseFromString(e.payload)) {

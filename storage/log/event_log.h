@@ -60,9 +60,9 @@ struct NewEvent {
   std::string type;     // payload type name, e.g. "SessionHeld"
   std::string payload;  // opaque bytes
   // Optional, opaque to the log: the payload already decoded by the caller,
-  // handed to the CommitHook so that it need not decode it again. The log
-  // drops its reference once the event is written.
-  std::shared_ptr<const void> decoded;
+  // handed to the CommitHook so that it need not decode it again. The
+  // caller keeps it alive until the request's callback has run.
+  const void* decoded = nullptr;
 };
 
 struct AppendRequest {

@@ -355,7 +355,6 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
                       req.request_id, req.principal, &value);
       batch.Put(log_cf_, rocksdb::Slice(key, 8), value);
       std::string().swap(e.payload);  // free it now, not with the group
-      e.decoded.reset();  // the caller's (if it kept one) is the last
     }
     if (!req.request_id.empty()) {
       v1::RequestRecord record;
