@@ -10,7 +10,9 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
+#include "prometheus/metric_family.h"
 #include "services/common/calendar.h"
 #include "storage/common/logging.h"
 #include "storage/common/status_macros.h"
@@ -24,6 +26,98 @@ bool IsLoopback(const std::string& address) {
          absl::StartsWith(address, "[::1]:") ||
          absl::StartsWith(address, "unix:");
 }
+
+// Lag and progress of consumer groups and subscribers, computed when
+// Prometheus scrapes:
+//   nenep_group_checkpoint_position{group}   acked or parked up to here
+//   nenep_group_lag_events{group}            head - checkpoint
+//   nenep_group_lag_seconds{group}           age of the oldest unacked event
+//   nenep_group_in_flight{group}             delivered, not yet acked
+//   nenep_group_redeliveries_total{group}    deliveries after the first
+//   nenep_group_parked{group}                parked (dead-letter) events
+//   nenep_subscribers                        subscriptions being served
+//   nenep_subscriber_position{subscriber}    read up to here
+//   nenep_subscriber_lag_events{subscriber}  head - position
+class LagMetrics final : public prometheus::Collectable {
+ public:
+  LagMetrics(const GroupsHandle* groups, const SubscriptionService* subs)
+      : groups_(groups), subs_(subs) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    using prometheus::MetricType;
+    std::vector<prometheus::MetricFamily> out;
+    auto family = [&out](const char* name, const char* help,
+                         MetricType type) -> prometheus::MetricFamily& {
+      out.push_back({name, help, type, {}});
+      return out.back();
+    };
+    auto add = [](prometheus::MetricFamily& f, const char* label,
+                  const std::string& value, double v) {
+      prometheus::ClientMetric m;
+      if (label != nullptr) m.label.push_back({label, value});
+      if (f.type == MetricType::Counter) {
+        m.counter.value = v;
+      } else {
+        m.gauge.value = v;
+      }
+      f.metric.push_back(std::move(m));
+    };
+    absl::StatusOr<GroupManager*> groups = groups_->Get();
+    absl::StatusOr<std::vector<v1::ConsumerGroup>> list =
+        groups.ok()
+            ? (*groups)->List()
+            : absl::StatusOr<std::vector<v1::ConsumerGroup>>(groups.status());
+    if (list.ok()) {
+      auto& checkpoint =
+          family("nenep_group_checkpoint_position",
+                 "Every matching event up to here is acked or parked",
+                 MetricType::Gauge);
+      auto& lag =
+          family("nenep_group_lag_events",
+                 "Log head minus the group's checkpoint", MetricType::Gauge);
+      auto& lag_s = family("nenep_group_lag_seconds",
+                           "Age of the oldest matching event not yet acked",
+                           MetricType::Gauge);
+      auto& in_flight =
+          family("nenep_group_in_flight", "Events delivered and not yet acked",
+                 MetricType::Gauge);
+      auto& redeliveries =
+          family("nenep_group_redeliveries_total",
+                 "Deliveries after the first, since the server started",
+                 MetricType::Counter);
+      auto& parked = family("nenep_group_parked", "Parked (dead-letter) events",
+                            MetricType::Gauge);
+      for (const v1::ConsumerGroup& g : *list) {
+        const v1::GroupStats& s = g.stats();
+        add(checkpoint, "group", g.name(), s.checkpoint());
+        add(lag, "group", g.name(), s.lag_events());
+        add(lag_s, "group", g.name(), s.lag_seconds());
+        add(in_flight, "group", g.name(), s.in_flight());
+        add(redeliveries, "group", g.name(), s.redeliveries());
+        add(parked, "group", g.name(), s.parked());
+      }
+    }
+    std::vector<v1::Subscriber> subs = subs_->Subscribers();
+    add(family("nenep_subscribers", "Subscriptions being served",
+               MetricType::Gauge),
+        nullptr, "", subs.size());
+    auto& position =
+        family("nenep_subscriber_position",
+               "The subscriber has read the log up to here", MetricType::Gauge);
+    auto& lag =
+        family("nenep_subscriber_lag_events",
+               "Log head minus the subscriber's position", MetricType::Gauge);
+    for (const v1::Subscriber& s : subs) {
+      add(position, "subscriber", absl::StrCat(s.id()), s.position());
+      add(lag, "subscriber", absl::StrCat(s.id()), s.lag_events());
+    }
+    return out;
+  }
+
+ private:
+  const GroupsHandle* const groups_;
+  const SubscriptionService* const subs_;
+};
 
 }  // namespace
 
@@ -53,6 +147,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       std::make_unique<ProjectionsService>(&s->projection_handle_);
   s->subscription_service_ = std::make_unique<SubscriptionService>(
       &s->store_, &s->projection_handle_, &s->head_watch_);
+  s->groups_service_ =
+      std::make_unique<ConsumerGroupsService>(&s->groups_handle_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -69,6 +165,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(s->query_service_.get());
   builder.RegisterService(s->projections_service_.get());
   builder.RegisterService(s->subscription_service_.get());
+  builder.RegisterService(s->groups_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -86,6 +183,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                        e.what(), " (see --metrics_listen)"));
     }
     s->exposer_->RegisterCollectable(s->metrics_.registry());
+    s->lag_metrics_ = std::make_shared<LagMetrics>(
+        &s->groups_handle_, s->subscription_service_.get());
+    s->exposer_->RegisterCollectable(s->lag_metrics_);
     std::vector<int> ports = s->exposer_->GetListeningPorts();
     s->metrics_port_ = ports.empty() ? 0 : ports.front();
   }
@@ -137,6 +237,19 @@ void Server::OpenStore() {
         "projections are off: no referential checks on append, "
         "no queries (--projections=false)");
   }
+  // Consumer groups resume from their checkpoints (after the projections,
+  // which answer their subtree filters).
+  absl::StatusOr<std::unique_ptr<GroupManager>> groups =
+      GroupManager::Open(log_.get(), &projection_handle_);
+  if (!groups.ok()) {
+    open_status_ = groups.status();
+    logging::Error(
+        "cannot load the consumer groups",
+        {{"data_dir", options_.data_dir}, {"error", groups.status()}});
+    return;
+  }
+  groups_ = *std::move(groups);
+  groups_handle_.Attach(groups_.get());
   const storage::Position head = log_->Head();
   metrics_.SetHead(head);
   head_watch_.Reset(head);
@@ -173,14 +286,18 @@ absl::Status Server::Shutdown(absl::Duration grace) {
   if (opener_.joinable()) opener_.join();
   store_.Detach();
   projection_handle_.Detach();
+  groups_handle_.Detach();
   absl::Status status;
   std::unique_ptr<storage::EventLog> log;
   std::unique_ptr<ProjectionStore> projections;
+  std::unique_ptr<GroupManager> groups;  // outlives server_->Wait()
   {
     absl::MutexLock lock(&mu_);
     log = std::move(log_);
     projections = std::move(projections_);
+    groups = std::move(groups_);
   }
+  if (groups != nullptr) groups->Close();
   if (log != nullptr) {
     const storage::Position head = log->Head();
     status = log->Close();

@@ -25,6 +25,7 @@
 #include "services/common/metrics.h"
 #include "services/common/store.h"
 #include "services/eventlog/event_log_service.h"
+#include "services/groups/groups_service.h"
 #include "services/query/query_service.h"
 #include "services/subscribe/head_watch.h"
 #include "services/subscribe/subscription_service.h"
@@ -35,8 +36,9 @@ namespace grpc {
 class Server;
 }
 namespace prometheus {
+class Collectable;
 class Exposer;
-}
+}  // namespace prometheus
 
 namespace nenep::services {
 
@@ -98,6 +100,9 @@ class Server {
   std::unique_ptr<QueryService> query_service_;
   std::unique_ptr<ProjectionsService> projections_service_;
   std::unique_ptr<SubscriptionService> subscription_service_;
+  GroupsHandle groups_handle_;
+  std::unique_ptr<ConsumerGroupsService> groups_service_;
+  std::shared_ptr<prometheus::Collectable> lag_metrics_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
@@ -110,6 +115,7 @@ class Server {
   std::unique_ptr<storage::EventLog> log_ ABSL_GUARDED_BY(mu_);
   // The log's commit hook: outlives the log's last commit.
   std::unique_ptr<ProjectionStore> projections_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<GroupManager> groups_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/grpc_status.h"
+#include "services/common/proto_time.h"
 #include "services/eventlog/event_log_service.h"
+#include "services/subscribe/event_filter.h"
 #include "storage/common/status_macros.h"
 
 namespace nenep::services {
@@ -18,70 +20,26 @@ namespace {
 constexpr size_t kPage = 512;
 constexpr uint64_t kDefaultLagLimit = 10000;
 
-// The units an event is about (for the subtree filter).
-std::vector<std::string> UnitsOf(const v1::Event& e,
-                                 const projections::Projection* p) {
-  switch (e.payload_case()) {
-    case v1::Event::kUnitCreated:
-      return {e.unit_created().unit_id()};
-    case v1::Event::kUnitRenamed:
-      return {e.unit_renamed().unit_id()};
-    case v1::Event::kUnitMoved:
-      return {e.unit_moved().unit_id(), e.unit_moved().to_parent_id()};
-    case v1::Event::kUnitsMerged: {
-      std::vector<std::string> out(e.units_merged().source_unit_ids().begin(),
-                                   e.units_merged().source_unit_ids().end());
-      out.push_back(e.units_merged().target_unit_id());
-      return out;
-    }
-    case v1::Event::kUnitDissolved:
-      return {e.unit_dissolved().unit_id()};
-    case v1::Event::kMemberJoined:
-      return {e.member_joined().cell_id()};
-    case v1::Event::kMemberTransferred:
-      return {e.member_transferred().from_cell_id(),
-              e.member_transferred().to_cell_id()};
-    case v1::Event::kMemberLeft:
-      return {e.member_left().cell_id()};
-    case v1::Event::kPlanIssued:
-      return {e.plan_issued().issuer_unit_id()};
-    case v1::Event::kSessionHeld:
-      return {e.session_held().unit_id()};
-    case v1::Event::kCommitmentRegistered:
-      return {e.commitment_registered().cell_id(),
-              e.commitment_registered().unit_id()};
-    case v1::Event::kCommitmentEvaluated:
-      return {p->CommitmentUnit(e.commitment_evaluated().commitment_id())};
-    case v1::Event::kAwardGiven: {
-      std::vector<std::string> out;
-      for (const v1::AwardRecipient& r : e.award_given().recipients()) {
-        out.push_back(r.unit_id());
-        out.push_back(r.counted_under_unit_id());
-      }
-      out.push_back(e.award_given().aggregate().counted_under_unit_id());
-      return out;
-    }
-    case v1::Event::kEventCorrected:
-      return UnitsOf(e.event_corrected().replacement(), p);
-    default:
-      return {};
-  }
-}
-
 class SubscribeReactor final
     : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
-  SubscribeReactor(storage::EventLog* log,
-                   std::shared_ptr<const projections::Projection> projection,
-                   HeadWatch* head, std::atomic<int>* active,
-                   const v1::SubscribeRequest& request)
+  SubscribeReactor(storage::EventLog* log, const ProjectionHandle* projections,
+                   EventFilter filter, HeadWatch* head,
+                   std::atomic<int>* active,
+                   const v1::SubscribeRequest& request,
+                   SubscriptionService* service, std::string peer)
       : log_(log),
-        projection_(std::move(projection)),
+        projections_(projections),
+        filter_(std::move(filter)),
         head_(head),
         active_(active),
-        request_(request) {
+        request_(request),
+        service_(service) {
     ++*active_;
-    for (const std::string& t : request_.event_types()) types_.insert(t);
+    progress_.peer = std::move(peer);
+    progress_.started_at = absl::Now();
+    progress_.request = request;
+    service_->Register(&progress_);
     std::thread([this] { Run(); }).detach();
   }
 
@@ -95,6 +53,7 @@ class SubscribeReactor final
     cancelled_ = true;
   }
   void OnDone() override {
+    service_->Unregister(&progress_);
     --*active_;
     delete this;
   }
@@ -124,19 +83,9 @@ class SubscribeReactor final
     return !cancelled_ && !write_failed_;
   }
 
-  bool Passes(const v1::RecordedEvent& e) {
-    if (!types_.empty() && !types_.contains(e.type())) return false;
-    if (request_.subtree_unit_id().empty()) return true;
-    const v1::Date& d = e.event().business_date();
-    const Day day = DayNumber(d.year(), d.month(), d.day());
-    const v1::Event& fact = e.event();
-    for (const std::string& unit : UnitsOf(fact, projection_.get())) {
-      if (!unit.empty() &&
-          projection_->IsUnder(unit, request_.subtree_unit_id(), day)) {
-        return true;
-      }
-    }
-    return false;
+  bool Passes(const v1::RecordedEvent& e,
+              const projections::Projection* p) const {
+    return filter_.PassesType(e.type()) && filter_.PassesSubtree(e.event(), p);
   }
 
   void Run() { Finish(ToGrpcStatus(Serve())); }
@@ -169,6 +118,7 @@ class SubscribeReactor final
       if (next <= head) {
         if (live && head - next + 1 > lag_limit) {
           live = false;
+          progress_.live.store(false);
           response_.Clear();
           response_.mutable_fell_behind()->set_position(head);
           response_.mutable_fell_behind()->set_lag(head - next + 1);
@@ -182,18 +132,29 @@ class SubscribeReactor final
           return absl::DataLossError(
               absl::StrCat("the log has no event at ", next));
         }
+        // The live projection (replaced by a rebuild), once per page.
+        std::shared_ptr<const projections::Projection> projection;
+        if (filter_.needs_event()) {
+          absl::StatusOr<ProjectionStore*> store = projections_->Get();
+          if (!store.ok()) return store.status();
+          projection = (*store)->Get();
+        }
         for (storage::Record& r : page) {
           next = r.position + 1;
+          progress_.position.store(r.position, std::memory_order_relaxed);
           response_.Clear();
           RETURN_IF_ERROR(
               ToRecordedEvent(std::move(r), response_.mutable_event()));
-          if (!Passes(response_.event())) continue;
+          if (!Passes(response_.event(), projection.get())) continue;
           if (!Write()) return absl::OkStatus();
+          progress_.delivered.fetch_add(1, std::memory_order_relaxed);
         }
         continue;
       }
+      progress_.position.store(head, std::memory_order_relaxed);
       if (!live) {
         live = true;
+        progress_.live.store(true);
         response_.Clear();
         response_.mutable_caught_up()->set_position(head);
         if (!Write()) break;
@@ -204,11 +165,13 @@ class SubscribeReactor final
   }
 
   storage::EventLog* const log_;
-  const std::shared_ptr<const projections::Projection> projection_;
+  const ProjectionHandle* const projections_;
+  const EventFilter filter_;
   HeadWatch* const head_;
   std::atomic<int>* const active_;
   const v1::SubscribeRequest request_;
-  absl::flat_hash_set<std::string> types_;
+  SubscriptionService* const service_;
+  SubscriptionService::Progress progress_;
   v1::SubscribeResponse response_;  // the write in flight
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -235,37 +198,78 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   absl::StatusOr<storage::EventLog*> log = store_->Get();
   if (!log.ok()) return new RefusedReactor(log.status());
-  static const absl::flat_hash_set<std::string>* const kTypes = [] {
-    auto* types = new absl::flat_hash_set<std::string>;
-    const google::protobuf::OneofDescriptor* payload =
-        v1::Event::descriptor()->FindOneofByName("payload");
-    for (int i = 0; i < payload->field_count(); ++i) {
-      types->insert(payload->field(i)->message_type()->name());
-    }
-    return types;
-  }();
-  for (int i = 0; i < request->event_types_size(); ++i) {
-    if (!kTypes->contains(request->event_types(i))) {
-      return new RefusedReactor(absl::InvalidArgumentError(absl::StrCat(
-          "event_types[", i, "]: '", request->event_types(i),
-          "' is not an event type (e.g. SessionHeld, UnitMoved)")));
-    }
-  }
-  std::shared_ptr<const projections::Projection> projection;
+  const projections::Projection* projection = nullptr;
+  std::shared_ptr<const projections::Projection> hold;
   if (!request->subtree_unit_id().empty()) {
     absl::StatusOr<ProjectionStore*> store = projections_->Get();
     if (!store.ok()) return new RefusedReactor(store.status());
-    projection = (*store)->Get();
-    if (!projection->GetUnit(request->subtree_unit_id(), 0).ok() &&
-        absl::IsNotFound(
-            projection->GetUnit(request->subtree_unit_id(), 0).status())) {
-      return new RefusedReactor(absl::NotFoundError(
-          absl::StrCat("subtree_unit_id: unit '", request->subtree_unit_id(),
-                       "' is not recorded")));
-    }
+    hold = (*store)->Get();
+    projection = hold.get();
   }
-  return new SubscribeReactor(*log, std::move(projection), head_, &active_,
-                              *request);
+  absl::StatusOr<EventFilter> filter = EventFilter::Make(
+      {request->event_types().begin(), request->event_types().end()},
+      request->subtree_unit_id(), projection, "");
+  if (!filter.ok()) return new RefusedReactor(filter.status());
+  return new SubscribeReactor(*log, projections_, *std::move(filter), head_,
+                              &active_, *request, this, context->peer());
+}
+
+void SubscriptionService::Register(Progress* p) {
+  absl::MutexLock lock(&mu_);
+  p->id = next_id_++;
+  subscribers_[p->id] = p;
+}
+
+void SubscriptionService::Unregister(Progress* p) {
+  absl::MutexLock lock(&mu_);
+  subscribers_.erase(p->id);
+}
+
+std::vector<v1::Subscriber> SubscriptionService::Subscribers() const {
+  absl::StatusOr<storage::EventLog*> log = store_->Get();
+  const storage::Position head = log.ok() ? (*log)->Head() : 0;
+  std::vector<v1::Subscriber> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, p] : subscribers_) {
+    v1::Subscriber& s = out.emplace_back();
+    s.set_id(id);
+    s.set_peer(p->peer);
+    ToProtoTimestamp(p->started_at, s.mutable_started_at());
+    for (const std::string& t : p->request.event_types()) s.add_event_types(t);
+    s.set_subtree_unit_id(p->request.subtree_unit_id());
+    const uint64_t position = p->position.load(std::memory_order_relaxed);
+    s.set_position(position);
+    s.set_head(head);
+    s.set_lag_events(head > position ? head - position : 0);
+    s.set_live(p->live.load());
+    s.set_delivered(p->delivered.load(std::memory_order_relaxed));
+  }
+  return out;
+}
+
+grpc::ServerUnaryReactor* SubscriptionService::ListSubscribers(
+    grpc::CallbackServerContext* context, const v1::ListSubscribersRequest*,
+    v1::ListSubscribersResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<storage::EventLog*> log = store_->Get();
+  if (!log.ok()) {
+    reactor->Finish(ToGrpcStatus(log.status()));
+    return reactor;
+  }
+  const absl::Time now = absl::Now();
+  for (v1::Subscriber& s : Subscribers()) {
+    // The age of the first event it has not read.
+    if (s.position() < s.head()) {
+      absl::StatusOr<storage::Record> next = (*log)->Get(s.position() + 1);
+      if (next.ok()) {
+        s.set_lag_seconds(
+            std::max(0.0, absl::ToDoubleSeconds(now - next->recorded_at)));
+      }
+    }
+    *response->add_subscribers() = std::move(s);
+  }
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 }  // namespace nenep::services

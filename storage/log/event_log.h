@@ -101,6 +101,13 @@ struct Record {
 
 enum class Direction { kForward, kBackward };
 
+// One change to the server state kept beside the log (EventLog::WriteState).
+struct StateWrite {
+  std::string key;
+  std::string value;   // ignored when erase
+  bool erase = false;  // delete `key`
+};
+
 struct BackupInfo {
   uint32_t backup_id = 0;
   // Every event up to this position (all acknowledged before the backup
@@ -219,6 +226,24 @@ class EventLog {
   virtual Position Head() const = 0;
 
   virtual LogStats Stats() const = 0;
+
+  // --- State kept beside the log ---
+  // A keyspace of its own, apart from the events, for small state the
+  // server derives from the log and keeps across restarts (consumer groups'
+  // definitions and checkpoints). Keys and values are opaque bytes.
+  //
+  // Applies `writes` atomically, in order. With `sync`, durable before it
+  // returns; without, it survives a crash of the process but a crash of the
+  // machine may lose the latest writes (never a part of one call), and
+  // later calls' writes are never kept without earlier ones'.
+  virtual absl::Status WriteState(const std::vector<StateWrite>& writes,
+                                  bool sync) = 0;
+  // Calls fn(key, value) for every state key starting with `prefix`, in
+  // byte order; the views are valid during the call only.
+  virtual absl::Status ScanState(
+      absl::string_view prefix,
+      absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
+      const = 0;
 
   // Takes a consistent online backup into `directory` (see BackupInfo).
   virtual absl::StatusOr<BackupInfo> CreateBackup(

@@ -39,6 +39,7 @@ inline constexpr char kLogBackupDir[] = "log";
 inline constexpr char kLogCf[] = "log";
 inline constexpr char kStreamsCf[] = "streams";
 inline constexpr char kRequestsCf[] = "requests";
+inline constexpr char kStateCf[] = "state";
 
 // kInvalidArgument unless `stream` is a usable stream name: 1 to 256 bytes
 // (kMaxStreamNameBytes) without a NUL byte, which separates it from the

@@ -90,6 +90,7 @@ absl::Status RocksDbEventLog::Init() {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(base)},
       {kLogCf, log_cf},
       {kRequestsCf, requests_cf},
+      {kStateCf, rocksdb::ColumnFamilyOptions(base)},
   };
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
@@ -117,6 +118,7 @@ absl::Status RocksDbEventLog::Init() {
   meta_cf_ = handles_[0];
   log_cf_ = handles_[1];
   requests_cf_ = handles_[2];
+  state_cf_ = handles_[3];
 
   // The stream index instance: entries of a stream arrive in revision order,
   // so a per-stream insert hint makes each memtable insert cheap; prefix
@@ -270,6 +272,32 @@ LogStats RocksDbEventLog::Stats() const {
     }
   }
   return stats;
+}
+
+absl::Status RocksDbEventLog::WriteState(const std::vector<StateWrite>& writes,
+                                         bool sync) {
+  rocksdb::WriteBatch batch;
+  for (const StateWrite& w : writes) {
+    rocksdb::Status s =
+        w.erase ? batch.Delete(state_cf_, AsSlice(w.key))
+                : batch.Put(state_cf_, AsSlice(w.key), AsSlice(w.value));
+    if (!s.ok()) return FromRocks(s, "writing server state");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, &batch), "writing server state");
+}
+
+absl::Status RocksDbEventLog::ScanState(
+    absl::string_view prefix,
+    absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), state_cf_));
+  for (it->Seek(AsSlice(prefix));
+       it->Valid() && it->key().starts_with(AsSlice(prefix)); it->Next()) {
+    fn(AsView(it->key()), AsView(it->value()));
+  }
+  return FromRocks(it->status(), "reading server state");
 }
 
 absl::StatusOr<BackupInfo> RocksDbEventLog::CreateBackup(

@@ -142,6 +142,12 @@ class RocksDbEventLog final : public EventLog {
   void SetCommitHook(CommitHook* hook) override {
     hook_.store(hook, std::memory_order_release);
   }
+  absl::Status WriteState(const std::vector<StateWrite>& writes,
+                          bool sync) override;
+  absl::Status ScanState(
+      absl::string_view prefix,
+      absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
+      const override;
   absl::StatusOr<BackupInfo> CreateBackup(
       const std::string& directory) override;
   absl::Status Close() override;
@@ -218,6 +224,7 @@ class RocksDbEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* requests_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
   // The stream index instance.
   std::unique_ptr<rocksdb::DB> index_db_;
   std::vector<rocksdb::ColumnFamilyHandle*> index_handles_;  // owned
