@@ -439,6 +439,38 @@ TEST_F(RocksDbEventLogTest, RecordedAtNeverGoesBackwards) {
   EXPECT_GE(all[1].recorded_at, all[0].recorded_at);
 }
 
+TEST_F(RocksDbEventLogTest, StateIsWrittenAtomicallyScannedByPrefixAndKept) {
+  ASSERT_TRUE(log_->Append(Req({Ev("s", "1")})).ok());
+  ASSERT_TRUE(log_->WriteState({{"group/a", "1"},
+                                {"group/ab", "2"},
+                                {"parked/a/x", "3"},
+                                {"group/b", "4"}},
+                               /*sync=*/true)
+                  .ok());
+  ASSERT_TRUE(
+      log_->WriteState({{"group/b", "", /*erase=*/true}, {"group/ab", "22"}},
+                       /*sync=*/false)
+          .ok());
+  auto scan = [&](absl::string_view prefix) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(log_->ScanState(prefix,
+                                [&](absl::string_view k, absl::string_view v) {
+                                  out.push_back(absl::StrCat(k, "=", v));
+                                })
+                    .ok());
+    return out;
+  };
+  EXPECT_THAT(scan("group/"), ElementsAre("group/a=1", "group/ab=22"));
+  EXPECT_THAT(scan("parked/a/"), ElementsAre("parked/a/x=3"));
+  EXPECT_THAT(scan("nothing/"), ElementsAre());
+  // Kept across a reopen; the log is untouched by it.
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  Open();
+  EXPECT_THAT(scan("group/"), ElementsAre("group/a=1", "group/ab=22"));
+  EXPECT_EQ(log_->Head(), 1u);
+}
+
 TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
   for (int i = 1; i <= 5; ++i) {
     ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
@@ -449,7 +481,7 @@ TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
     // Delete position 3 behind the log's back.
     rocksdb::DBOptions db_options;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", kLogCf, kRequestsCf}) {
+    for (const char* name : {"default", kLogCf, kRequestsCf, kStateCf}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -250,17 +250,6 @@ std::string Summary(const v1::Event& e) {
   return "";
 }
 
-void PrintEvent(const Context& ctx, const v1::RecordedEvent& e) {
-  if (ctx.json) {
-    *ctx.out << ToJson(e) << "\n";
-    return;
-  }
-  *ctx.out << absl::StrFormat(
-      "#%-8d %s  %-20s %s@%d  %s  %s\n", e.position(),
-      LocalTime(e.recorded_at()), e.type(), e.stream(), e.revision(),
-      services::FormatDayVn(e.event().business_date()), Summary(e.event()));
-}
-
 std::string HumanBytes(uint64_t n) {
   if (n < 1024) return absl::StrCat(n, " B");
   if (n < (1 << 20)) return absl::StrFormat("%.1f KiB", n / 1024.0);
@@ -727,6 +716,17 @@ int Restore(const std::string& backup_dir, const std::string& data_dir,
       "start the server on it with: nenepd --data_dir=%s\n",
       backup_dir, data_dir, *head, data_dir);
   return 0;
+}
+
+void PrintEvent(const Context& ctx, const v1::RecordedEvent& e) {
+  if (ctx.json) {
+    *ctx.out << ToJson(e) << "\n";
+    return;
+  }
+  *ctx.out << absl::StrFormat(
+      "#%-8d %s  %-20s %s@%d  %s  %s\n", e.position(),
+      LocalTime(e.recorded_at()), e.type(), e.stream(), e.revision(),
+      services::FormatDayVn(e.event().business_date()), Summary(e.event()));
 }
 
 int Tail(const Context& ctx, const TailOptions& options) {

@@ -18,6 +18,9 @@
 namespace google::protobuf {
 class Message;
 }
+namespace nenep::v1 {
+class RecordedEvent;
+}
 
 namespace nenep::cli {
 
@@ -56,6 +59,8 @@ std::string Describe(const Context& ctx, const grpc::Status& s);
 void SetDeadline(const Context& ctx, grpc::ClientContext* call);
 // One line of protobuf JSON.
 std::string ToJson(const google::protobuf::Message& m);
+// One event: a line of text, or of JSON with ctx.json.
+void PrintEvent(const Context& ctx, const v1::RecordedEvent& e);
 
 struct UnitsOptions {
   std::string find;   // search by name instead of showing unit_id
@@ -87,6 +92,27 @@ struct TailOptions {
 // Follows the log live (a Subscription), printing events as they become
 // durable; says when it has caught up or fallen behind.
 int Tail(const Context& ctx, const TailOptions& options);
+
+struct GroupsOptions {
+  // create
+  std::vector<std::string> types;
+  std::string subtree;
+  uint64_t from = 0;  // first position; 0 = the start
+  bool from_now = false;
+  absl::Duration ack_deadline = absl::ZeroDuration();  // 0 = the server's
+  uint32_t max_deliveries = 0;                         // 0 = the server's
+  // consume
+  std::string member;
+  int64_t count = 0;  // stop after this many events; 0 = never
+  // replay
+  bool all = false;
+};
+// `nenep groups [SUBCOMMAND ARGS]`: with no arguments, lists the consumer
+// groups (checkpoint, lag, in flight, redeliveries, parked, members) and the
+// subscriptions being served; else create NAME, get NAME, delete NAME,
+// parked NAME, replay NAME [POSITION... | --all], consume NAME --member=M.
+int Groups(const Context& ctx, const std::vector<std::string>& args,
+           const GroupsOptions& options);
 
 // Rebuilds the projections from the log and compares them with the live
 // ones; 1 if they differed.

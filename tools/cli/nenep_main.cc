@@ -44,7 +44,9 @@ ABSL_FLAG(std::string, find, "",
           "units: find units whose name contains this, ignoring accents.");
 ABSL_FLAG(std::string, as_of, "",
           "units: the date of the tree to show (dd/mm/yyyy; default today).");
-ABSL_FLAG(bool, all, false, "units --find: also units not active on --as_of.");
+ABSL_FLAG(bool, all, false,
+          "units --find: also units not active on --as_of; groups replay: "
+          "every parked event.");
 ABSL_FLAG(std::string, from_date, "", "rollup: first day (dd/mm/yyyy).");
 ABSL_FLAG(std::string, to_date, "", "rollup: last day (dd/mm/yyyy).");
 ABSL_FLAG(std::string, period, "",
@@ -62,7 +64,18 @@ ABSL_FLAG(std::string, types, "",
           "tail: event types, comma-separated (e.g. SessionHeld,UnitMoved).");
 ABSL_FLAG(std::string, subtree, "",
           "tail: only events about units in this unit's subtree.");
-ABSL_FLAG(int64_t, count, 0, "tail: stop after this many events; 0 = never.");
+ABSL_FLAG(int64_t, count, 0,
+          "tail, groups consume: stop after this many events; 0 = never.");
+ABSL_FLAG(bool, from_now, false,
+          "groups create: only events committed from now on.");
+ABSL_FLAG(absl::Duration, ack_deadline, absl::ZeroDuration(),
+          "groups create: redeliver an event not acked within this (e.g. "
+          "30s; default: the server's, 30s).");
+ABSL_FLAG(uint32_t, max_deliveries, 0,
+          "groups create: park an event after this many deliveries "
+          "(default: the server's, 5).");
+ABSL_FLAG(std::string, member, "",
+          "groups consume: the member name to pull and ack as.");
 
 namespace {
 
@@ -88,6 +101,13 @@ constexpr char kUsage[] =
     "  rebuild           recompute the projections from the log and compare\n"
     "  tail              follow the log live [--from=POSITION (default: new\n"
     "                    events only) --types=A,B --subtree=UNIT --count=N]\n"
+    "  groups            consumer groups (checkpoint, lag, in flight,\n"
+    "                    parked) and live subscribers; subcommands:\n"
+    "    create NAME     [--types --subtree --from=POSITION | --from_now\n"
+    "                    --ack_deadline=30s --max_deliveries=5]\n"
+    "    get NAME | delete NAME | parked NAME\n"
+    "    replay NAME POSITION... | --all   deliver parked events again\n"
+    "    consume NAME --member=M [--count=N]   print and ack events\n"
     "  restore           offline: --backup_dir=B --data_dir=NEW_DIR\n\n"
     "A JSON Lines line is a nenep.v1.BatchEntry "
     "({\"stream\":..,\"event\":{..}})\n"
@@ -206,6 +226,21 @@ int main(int argc, char** argv) {
     o.subtree = absl::GetFlag(FLAGS_subtree);
     o.count = absl::GetFlag(FLAGS_count);
     return nenep::cli::Tail(ctx, o);
+  }
+  if (command == "groups") {
+    nenep::cli::GroupsOptions o;
+    const std::string types = absl::GetFlag(FLAGS_types);
+    if (!types.empty()) o.types = absl::StrSplit(types, ',');
+    o.subtree = absl::GetFlag(FLAGS_subtree);
+    o.from = absl::GetFlag(FLAGS_from);
+    o.from_now = absl::GetFlag(FLAGS_from_now);
+    o.ack_deadline = absl::GetFlag(FLAGS_ack_deadline);
+    o.max_deliveries = absl::GetFlag(FLAGS_max_deliveries);
+    o.member = absl::GetFlag(FLAGS_member);
+    o.count = absl::GetFlag(FLAGS_count);
+    o.all = absl::GetFlag(FLAGS_all);
+    return nenep::cli::Groups(
+        ctx, std::vector<std::string>(args.begin() + 2, args.end()), o);
   }
   if (command == "rebuild") {
     if (int rc = need_args(0, "no arguments")) return rc;
