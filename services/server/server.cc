@@ -43,9 +43,12 @@ class LagMetrics final : public prometheus::Collectable {
   LagMetrics(const GroupsHandle* groups, const SubscriptionService* subs)
       : groups_(groups), subs_(subs) {}
 
+  static constexpr size_t kFamilies = 9;
+
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
     std::vector<prometheus::MetricFamily> out;
+    out.reserve(kFamilies);  // family() hands out references into it
     auto family = [&out](const char* name, const char* help,
                          MetricType type) -> prometheus::MetricFamily& {
       out.push_back({name, help, type, {}});

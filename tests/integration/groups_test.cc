@@ -22,6 +22,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "nenep/v1/groups.grpc.pb.h"
+#include "nenep/v1/subscribe.grpc.pb.h"
 #include "tests/testing/events.h"
 #include "tests/testing/process.h"
 #include "tests/testing/status_matchers.h"
@@ -472,6 +473,47 @@ TEST(GroupsTest, WaitingPullWakesForNewEvents) {
     ASSERT_TRUE(Ack(stub.get(), "g", "m", Positions(rest)).ok());
   }
   EXPECT_EQ(Pull(stub.get(), "g", "m", 10, 200).deliveries_size(), 0);
+}
+
+TEST(GroupsTest, LagOfGroupsAndSubscribersIsExportedAsMetrics) {
+  services::ServerOptions options = LogOnly();
+  options.metrics_listen = "127.0.0.1:0";
+  TestServer server(options);
+  ASSERT_TRUE(server.AppendBatch(Sessions(20, 2, "s")).ok());
+  auto stub = v1::ConsumerGroups::NewStub(server.NewChannel());
+  ASSERT_TRUE(Create(stub.get(), "report").ok());
+  v1::PullResponse got = Pull(stub.get(), "report", "m", 5);
+  ASSERT_EQ(got.deliveries_size(), 5);
+  ASSERT_TRUE(Ack(stub.get(), "report", "m", {1, 2}).ok());
+  // A subscriber that reads nothing: it stays at its first page.
+  auto subs = v1::Subscriptions::NewStub(server.NewChannel());
+  grpc::ClientContext sub_ctx;
+  v1::SubscribeRequest sr;
+  sr.set_from_start(true);
+  auto reader = subs->Subscribe(&sub_ctx, sr);
+  v1::SubscribeResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+
+  const std::string page =
+      testing::HttpGet(server.server()->metrics_port(), "/metrics");
+  EXPECT_THAT(page,
+              HasSubstr("nenep_group_checkpoint_position{group=\"report\"} 2"));
+  EXPECT_THAT(page, HasSubstr("nenep_group_lag_events{group=\"report\"} 18"));
+  EXPECT_THAT(page, HasSubstr("nenep_group_in_flight{group=\"report\"} 3"));
+  EXPECT_THAT(page, HasSubstr("nenep_group_parked{group=\"report\"} 0"));
+  EXPECT_THAT(page, HasSubstr("nenep_group_lag_seconds{group=\"report\"}"));
+  EXPECT_THAT(page, HasSubstr("nenep_subscribers 1"));
+  EXPECT_THAT(page, HasSubstr("nenep_subscriber_lag_events{subscriber=\"1\"}"));
+
+  grpc::ClientContext ctx;
+  v1::ListSubscribersResponse list;
+  ASSERT_TRUE(subs->ListSubscribers(&ctx, {}, &list).ok());
+  ASSERT_EQ(list.subscribers_size(), 1);
+  EXPECT_EQ(list.subscribers(0).head(), 20u);
+  EXPECT_LE(list.subscribers(0).position(), 20u);
+  sub_ctx.TryCancel();
+  while (reader->Read(&first)) {
+  }
 }
 
 // A child nenepd is SIGKILLed while a member consumes and appends go on;

@@ -1,10 +1,6 @@
 // The real server (services::Server) on 127.0.0.1:0 with a temporary RocksDB
 // store, over a real gRPC channel.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <set>
 #include <thread>
@@ -25,6 +21,7 @@
 namespace nenep {
 namespace {
 
+using ::nenep::testing::HttpGet;
 using ::nenep::testing::D;
 using ::nenep::testing::Entry;
 using ::nenep::testing::GrpcIs;
@@ -596,27 +593,6 @@ TEST(ServerLifecycleTest, ASecondServerOnTheSameDirectoryFailsFast) {
   EXPECT_THAT(std::string(second.status().message()),
               HasSubstr("in use by another nenepd (pid"));
   ASSERT_TRUE(first->Shutdown(absl::Seconds(5)).ok());
-}
-
-std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return "";
-  }
-  std::string req =
-      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
-  (void)!write(fd, req.data(), req.size());
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  close(fd);
-  return out;
 }
 
 TEST(ServerMetricsTest, PrometheusMetricsCountAppendsAndCommits) {

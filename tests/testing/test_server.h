@@ -66,4 +66,8 @@ class TestServer {
 v1::RollupRequest RollupOver(const std::string& unit_id, v1::Date from,
                              v1::Date to);
 
+// The body and headers of an HTTP/1.0 GET of 127.0.0.1:`port``path` ("" if
+// nothing listens), e.g. the Prometheus page.
+std::string HttpGet(int port, const std::string& path);
+
 }  // namespace nenep::testing
