@@ -12,7 +12,8 @@
 #
 # Environment (defaults in brackets):
 #   BUILD_DIR [build]   DURATION [10] s per run   WARMUP [2] s
-#   SLOW [8]            slow subscribers during B runs
+#   SLOW [1]            slow subscribers during B runs (half, rounded up,
+#                       from position 1; the rest at the head)
 #   SETTLE [8]          seconds the subscribers are open before B is measured:
 #                       each first receives what its flow-control windows
 #                       hold (~30,000 events, a one-time catch-up burst);
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-build}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-SLOW=${SLOW:-8}
+SLOW=${SLOW:-1}
 SETTLE=${SETTLE:-8}
 PREFILL=${PREFILL:-1000000}
 say() { echo "subscribe_bench: $*" >&2; }
@@ -98,10 +99,10 @@ run() {
 with_slow() {
   local name=$1; shift
   local secs=$((SETTLE + WARMUP + DURATION + 5))
-  "$SLOWSUB" --server="$ADDR" --subscribers=$((SLOW / 2)) --from_start \
+  "$SLOWSUB" --server="$ADDR" --subscribers=$(((SLOW + 1) / 2)) --from_start \
     --duration="${secs}s" >"$WORK/$name-slow-start.txt" 2>&1 &
   local a=$!
-  "$SLOWSUB" --server="$ADDR" --subscribers=$((SLOW - SLOW / 2)) --nofrom_start \
+  "$SLOWSUB" --server="$ADDR" --subscribers=$((SLOW / 2)) --nofrom_start \
     --duration="${secs}s" >"$WORK/$name-slow-head.txt" 2>&1 &
   local b=$!
   SLOW_PID="$a $b"
@@ -130,7 +131,7 @@ RSS_AFTER=$(rss_mib "$NENEPD_PID")
 RSS_MAX=$(awk 'NF == 2 && $2 > m {m = $2} END {print m}' "$WORK/rss.txt")
 
 echo "== slow subscribers vs durable appends: $SLOW subscribers reading 1 event/s" \
-  "($((SLOW / 2)) from position 1 of a ${PREFILL}-event log, $((SLOW - SLOW / 2)) at the head)," \
+  "($(((SLOW + 1) / 2)) from position 1 of a ${PREFILL}-event log, $((SLOW / 2)) at the head)," \
   "open ${SETTLE}s before B; ${DURATION}s per run after ${WARMUP}s warm-up"
 printf "%-8s %14s %14s %14s %10s\n" workload "A events/s" "B events/s" "A' events/s" "B/mean(A)"
 STATUS=0
