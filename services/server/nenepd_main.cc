@@ -52,6 +52,15 @@ ABSL_FLAG(bool, projections, true,
           "append and the Query service. false runs the bare log (bulk loads "
           "of data whose references lie outside nenep; benchmarks); the "
           "projections are rebuilt from the log when turned on again.");
+ABSL_FLAG(
+    std::string, signing_key, "",
+    "Ed25519 private key (PEM) that signs the log's Merkle tree heads; "
+    "made on first start if missing. Default: <data_dir>/signing_key.pem");
+ABSL_FLAG(absl::Duration, sign_interval, absl::Seconds(10),
+          "How often a new tree head is signed while the log grows.");
+ABSL_FLAG(bool, verify_tree_on_open, true,
+          "Rehash the whole log at start and refuse to serve a store that "
+          "does not match its Merkle tree (altered behind nenep's back).");
 ABSL_FLAG(int, block_cache_mib, 256, "RocksDB block cache size, in MiB.");
 ABSL_FLAG(std::string, log_format, "json",
           "Log lines on stderr: 'json' (one object per line) or 'text'.");
@@ -202,6 +211,9 @@ int main(int argc, char** argv) {
   options.service.limits.max_future_days = absl::GetFlag(FLAGS_max_future_days);
   options.service.max_read_page = max_page;
   options.projections = absl::GetFlag(FLAGS_projections);
+  options.signing_key = absl::GetFlag(FLAGS_signing_key);
+  options.sign_interval = absl::GetFlag(FLAGS_sign_interval);
+  options.log.verify_tree_on_open = absl::GetFlag(FLAGS_verify_tree_on_open);
   options.log.max_group_events = group;
   options.log.max_queued_bytes = static_cast<size_t>(queued) << 20;
   options.log.block_cache_bytes = static_cast<size_t>(cache) << 20;

@@ -152,6 +152,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       &s->store_, &s->projection_handle_, &s->head_watch_);
   s->groups_service_ =
       std::make_unique<ConsumerGroupsService>(&s->groups_handle_);
+  s->audit_service_ =
+      std::make_unique<AuditService>(&s->store_, &s->signer_handle_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -169,6 +171,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(s->projections_service_.get());
   builder.RegisterService(s->subscription_service_.get());
   builder.RegisterService(s->groups_service_.get());
+  builder.RegisterService(s->audit_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -253,6 +256,25 @@ void Server::OpenStore() {
   }
   groups_ = *std::move(groups);
   groups_handle_.Attach(groups_.get());
+  // Tree heads are signed from the start.
+  const std::string key_path =
+      options_.signing_key.empty()
+          ? absl::StrCat(options_.data_dir, "/signing_key.pem")
+          : options_.signing_key;
+  absl::StatusOr<std::unique_ptr<merkle::SigningKey>> key =
+      merkle::SigningKey::LoadOrCreate(key_path);
+  absl::StatusOr<std::unique_ptr<TreeSigner>> signer =
+      key.ok() ? TreeSigner::Start(log_.get(), *std::move(key),
+                                   options_.sign_interval)
+               : absl::StatusOr<std::unique_ptr<TreeSigner>>(key.status());
+  if (!signer.ok()) {
+    open_status_ = signer.status();
+    logging::Error("cannot sign the log's tree heads",
+                   {{"signing_key", key_path}, {"error", signer.status()}});
+    return;
+  }
+  signer_ = *std::move(signer);
+  signer_handle_.Attach(signer_.get());
   const storage::Position head = log_->Head();
   metrics_.SetHead(head);
   head_watch_.Reset(head);
@@ -290,17 +312,21 @@ absl::Status Server::Shutdown(absl::Duration grace) {
   store_.Detach();
   projection_handle_.Detach();
   groups_handle_.Detach();
+  signer_handle_.Detach();
   absl::Status status;
   std::unique_ptr<storage::EventLog> log;
   std::unique_ptr<ProjectionStore> projections;
   std::unique_ptr<GroupManager> groups;  // outlives server_->Wait()
+  std::unique_ptr<TreeSigner> signer;
   {
     absl::MutexLock lock(&mu_);
     log = std::move(log_);
     projections = std::move(projections_);
     groups = std::move(groups_);
+    signer = std::move(signer_);
   }
   if (groups != nullptr) groups->Close();
+  signer.reset();  // before the log closes
   if (log != nullptr) {
     const storage::Position head = log->Head();
     status = log->Close();

@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/admin/admin_service.h"
+#include "services/audit/audit_service.h"
 #include "services/common/metrics.h"
 #include "services/common/store.h"
 #include "services/eventlog/event_log_service.h"
@@ -57,6 +58,11 @@ struct ServerOptions {
   // Keep the hierarchy and rollup projections (referential checks on
   // append, the Query service). Default: true.
   bool projections = true;
+  // The Ed25519 private key (PEM) that signs Merkle tree heads; made on
+  // first start if missing. Default: <data_dir>/signing_key.pem
+  std::string signing_key;
+  // How often a new tree head is signed while the log grows. Default: 10 s.
+  absl::Duration sign_interval = absl::Seconds(10);
   EventLogServiceOptions service;  // `zone` is set by Start()
   storage::LogOptions log;         // `data_dir` and `listener` set by Start()
   std::string version = "dev";
@@ -101,6 +107,8 @@ class Server {
   std::unique_ptr<ProjectionsService> projections_service_;
   std::unique_ptr<SubscriptionService> subscription_service_;
   GroupsHandle groups_handle_;
+  SignerHandle signer_handle_;
+  std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<ConsumerGroupsService> groups_service_;
   std::shared_ptr<prometheus::Collectable> lag_metrics_;
   std::unique_ptr<grpc::Server> server_;
@@ -116,6 +124,7 @@ class Server {
   // The log's commit hook: outlives the log's last commit.
   std::unique_ptr<ProjectionStore> projections_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<GroupManager> groups_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<TreeSigner> signer_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -216,6 +216,15 @@ std::vector<MerkleBuilder::NewNode> MerkleBuilder::Add(
   return out;
 }
 
+std::string MerkleBuilder::Root() const {
+  std::string r;
+  for (const std::string& node : edge_) {
+    if (node.empty()) continue;
+    r = r.empty() ? node : NodeHash(node, r);
+  }
+  return r.empty() ? EmptyRoot() : r;
+}
+
 void MemoryTree::Add(absl::string_view leaf_hash) {
   for (MerkleBuilder::NewNode& n : builder_.Add(leaf_hash)) {
     if (levels_.size() <= static_cast<size_t>(n.level)) {

@@ -78,6 +78,8 @@ class MerkleBuilder {
 
   std::vector<NewNode> Add(absl::string_view leaf_hash);
   uint64_t size() const { return size_; }
+  // The root of the tree of size() leaves, from the right edge.
+  std::string Root() const;
   // The pending left siblings, by level ("" where none).
   const std::vector<std::string>& Edge() const { return edge_; }
 

@@ -245,6 +245,20 @@ class EventLog {
       absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
       const = 0;
 
+  // --- The Merkle tree over the log (storage/audit/merkle.h) ---
+  // An RFC 6962 tree whose leaf i is the stored bytes of the record at
+  // position i + 1 (RawRecord). It is kept behind a checkpoint by its own
+  // thread: TreeSize() <= Head(), and it follows within moments.
+  virtual uint64_t TreeSize() const = 0;
+  // Waits until TreeSize() >= size (or `timeout`); the tree size then.
+  virtual uint64_t AwaitTree(uint64_t size, absl::Duration timeout) const = 0;
+  // The hash of the complete subtree (level, index), which covers leaves
+  // [index << level, (index + 1) << level); kOutOfRange beyond TreeSize().
+  virtual absl::StatusOr<std::string> TreeNode(int level,
+                                               uint64_t index) const = 0;
+  // The stored bytes of the record at `position`: the leaf data.
+  virtual absl::StatusOr<std::string> RawRecord(Position position) const = 0;
+
   // Takes a consistent online backup into `directory` (see BackupInfo).
   virtual absl::StatusOr<BackupInfo> CreateBackup(
       const std::string& directory) = 0;

@@ -142,4 +142,11 @@ bool LogRecordPayload(absl::string_view record, absl::string_view* payload) {
   return true;
 }
 
+std::string MerkleNodeKey(int level, uint64_t index) {
+  std::string key = "n";
+  key.push_back(static_cast<char>(level));
+  PutFixed64BE(&key, index);
+  return key;
+}
+
 }  // namespace nenep::storage

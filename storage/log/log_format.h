@@ -40,6 +40,14 @@ inline constexpr char kLogCf[] = "log";
 inline constexpr char kStreamsCf[] = "streams";
 inline constexpr char kRequestsCf[] = "requests";
 inline constexpr char kStateCf[] = "state";
+inline constexpr char kMerkleCf[] = "merkle";
+inline constexpr absl::string_view kMerkleSizeKey = "size";
+
+// Merkle nodes kept in CF "merkle": the leaves (level 0) and the levels from
+// 4 up; levels 1 to 3 are recomputed from the leaves when asked for.
+inline bool IsStoredMerkleLevel(int level) { return level == 0 || level >= 4; }
+// 'n', the level (one byte), Fixed64BE(index).
+std::string MerkleNodeKey(int level, uint64_t index);
 
 // kInvalidArgument unless `stream` is a usable stream name: 1 to 256 bytes
 // (kMaxStreamNameBytes) without a NUL byte, which separates it from the

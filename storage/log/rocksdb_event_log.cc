@@ -91,6 +91,7 @@ absl::Status RocksDbEventLog::Init() {
       {kLogCf, log_cf},
       {kRequestsCf, requests_cf},
       {kStateCf, rocksdb::ColumnFamilyOptions(base)},
+      {kMerkleCf, rocksdb::ColumnFamilyOptions(base)},
   };
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
@@ -119,6 +120,7 @@ absl::Status RocksDbEventLog::Init() {
   log_cf_ = handles_[1];
   requests_cf_ = handles_[2];
   state_cf_ = handles_[3];
+  merkle_cf_ = handles_[4];
 
   // The stream index instance: entries of a stream arrive in revision order,
   // so a per-stream insert hint makes each memtable insert cheap; prefix
@@ -232,6 +234,8 @@ absl::Status RocksDbEventLog::Init() {
     log_view_ = MakeView(db_.get(), head);
   }
   RETURN_IF_ERROR(CatchUpIndex(checkpoint, head));
+  RETURN_IF_ERROR(InitTree(head));
+  merkler_ = std::thread([this] { MerklerLoop(); });
   indexer_ = std::thread([this] { IndexerLoop(); });
   syncer_ = std::thread([this] { SyncerLoop(); });
   committer_ = std::thread([this] { CommitterLoop(); });
@@ -374,6 +378,12 @@ absl::Status RocksDbEventLog::Close() {
     index_stopping_ = true;
   }
   if (indexer_.joinable()) indexer_.join();
+  // The merkler hashes what was committed, then stops.
+  merkle_stopping_.store(true);
+  {
+    absl::MutexLock lock(&view_mu_);  // wakes its wait
+  }
+  if (merkler_.joinable()) merkler_.join();
   absl::Status status;
   {
     absl::MutexLock lock(&index_mu_);

@@ -50,6 +50,12 @@ struct LogOptions {
   // backwards along the log even if this clock does.
   std::function<absl::Time()> clock;
 
+  // Rehash every event of the log at open and compare with the stored
+  // Merkle tree; a store altered behind nenep's back then fails to open
+  // with kDataLoss naming the first position that does not match.
+  // Default: true.
+  bool verify_tree_on_open = true;
+
   // RocksDB environment, for tests that inject faults. Not owned.
   // Default: rocksdb::Env::Default().
   rocksdb::Env* env = nullptr;
@@ -61,6 +67,30 @@ struct LogOptions {
 // with kDataLoss if the log is not a gap-free sequence from position 1.
 absl::StatusOr<std::unique_ptr<EventLog>> OpenRocksDbEventLog(
     LogOptions options);
+
+// What VerifyStore found.
+struct VerifyReport {
+  struct Problem {
+    Position position = 0;
+    std::string what;
+  };
+  Position events = 0;     // records read
+  uint64_t tree_size = 0;  // leaves the store's Merkle tree holds
+  uint64_t heads_checked = 0;
+  std::string key_id;             // of the key that signed the heads checked
+  std::vector<Problem> problems;  // in position order; empty: intact
+};
+
+// Offline: reads the store in `data_dir` (read-only; nenepd may run) and
+// recomputes everything: every position from 1 to the last is present,
+// every record hashes to its leaf in the Merkle tree, every stored node
+// and every signed tree head's root matches the tree recomputed from the
+// records, and every head's Ed25519 signature holds, with `public_key`
+// (raw 32 bytes) when given, else with the key the heads carry. `progress`
+// (may be null) is told the position reached now and then.
+absl::StatusOr<VerifyReport> VerifyStore(
+    const std::string& data_dir, const std::string& public_key = "",
+    const std::function<void(Position done, Position total)>& progress = {});
 
 // Restores backup `backup_id` (0: the latest) from `backup_dir`, made by
 // EventLog::CreateBackup, into `data_dir`, which must not hold a store.

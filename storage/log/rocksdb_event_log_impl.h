@@ -32,6 +32,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
+#include "storage/audit/merkle.h"
 #include "storage/log/event_log.h"
 #include "storage/log/rocksdb_event_log.h"
 
@@ -148,6 +149,12 @@ class RocksDbEventLog final : public EventLog {
       absl::string_view prefix,
       absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
       const override;
+  uint64_t TreeSize() const override ABSL_LOCKS_EXCLUDED(tree_mu_);
+  uint64_t AwaitTree(uint64_t size, absl::Duration timeout) const override
+      ABSL_LOCKS_EXCLUDED(tree_mu_);
+  absl::StatusOr<std::string> TreeNode(int level,
+                                       uint64_t index) const override;
+  absl::StatusOr<std::string> RawRecord(Position position) const override;
   absl::StatusOr<BackupInfo> CreateBackup(
       const std::string& directory) override;
   absl::Status Close() override;
@@ -211,6 +218,14 @@ class RocksDbEventLog final : public EventLog {
   bool IndexedAtLeast(Position position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
 
+  // --- Merkle tree (merkle_tree.cc) ---
+  // Loads the tree's checkpoint (verifying every leaf against the log with
+  // options_.verify_tree_on_open) and starts following the head.
+  absl::Status InitTree(Position head);
+  void MerklerLoop();
+  // Hashes the log after the tree's size up to `head`.
+  absl::Status ExtendTree(Position head);
+
   // --- reads (rocksdb_event_log_read.cc) ---
   absl::StatusOr<StreamHead> ReadHead(const rocksdb::ReadOptions& ro,
                                       absl::string_view stream) const;
@@ -225,6 +240,7 @@ class RocksDbEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* requests_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* merkle_cf_ = nullptr;
   // The stream index instance.
   std::unique_ptr<rocksdb::DB> index_db_;
   std::vector<rocksdb::ColumnFamilyHandle*> index_handles_;  // owned
@@ -272,6 +288,13 @@ class RocksDbEventLog final : public EventLog {
   std::thread committer_;
   std::thread syncer_;
   std::thread indexer_;
+  std::thread merkler_;
+
+  // The Merkle tree: the builder is the merkler thread's (and Init's).
+  std::unique_ptr<merkle::MerkleBuilder> builder_;
+  std::atomic<bool> merkle_stopping_{false};
+  mutable absl::Mutex tree_mu_;
+  uint64_t tree_size_ ABSL_GUARDED_BY(tree_mu_) = 0;
   std::atomic<int64_t> last_recorded_micros_{0};
   std::atomic<uint64_t> appends_committed_{0};
 

@@ -1,7 +1,6 @@
 // The real server (services::Server) on 127.0.0.1:0 with a temporary RocksDB
 // store, over a real gRPC channel.
 
-
 #include <set>
 #include <thread>
 
@@ -21,10 +20,10 @@
 namespace nenep {
 namespace {
 
-using ::nenep::testing::HttpGet;
 using ::nenep::testing::D;
 using ::nenep::testing::Entry;
 using ::nenep::testing::GrpcIs;
+using ::nenep::testing::HttpGet;
 using ::nenep::testing::LogOnly;
 using ::nenep::testing::RegularSession;
 using ::nenep::testing::TestServer;

@@ -150,6 +150,7 @@ TEST(MerkleBuilderTest, ResumesFromItsEdge) {
       EXPECT_EQ(n.hash, *whole.Node(n.level, n.index));
     }
   }
+  EXPECT_EQ(b.Root(), *Root(whole, 64));
   // Leaf 63 completes the tree of 64: levels 0 to 6.
   EXPECT_EQ(b.Add(LeafHash("64")).size(), 1u);
   EXPECT_EQ(*whole.Node(6, 0), *Root(whole, 64));

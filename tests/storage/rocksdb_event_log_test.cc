@@ -11,8 +11,10 @@
 #include "gtest/gtest.h"
 #include "nenep/storage/v1/records.pb.h"
 #include "rocksdb/db.h"
+#include "storage/audit/merkle.h"
 #include "storage/common/coding.h"
 #include "storage/log/log_format.h"
+#include "storage/log/log_tree.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -70,11 +72,13 @@ class RocksDbEventLogTest : public ::testing::Test {
     options.data_dir = dir_.Sub("db");
     options.listener = &listener_;
     if (clock_) options.clock = clock_;
+    options.verify_tree_on_open = verify_tree_;
     absl::StatusOr<std::unique_ptr<EventLog>> log =
         OpenRocksDbEventLog(std::move(options));
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
   }
+  bool verify_tree_ = true;
   void Reopen() {
     ASSERT_TRUE(log_->Close().ok());
     log_.reset();
@@ -471,6 +475,95 @@ TEST_F(RocksDbEventLogTest, StateIsWrittenAtomicallyScannedByPrefixAndKept) {
   EXPECT_EQ(log_->Head(), 1u);
 }
 
+TEST_F(RocksDbEventLogTest, MerkleTreeFollowsTheLogAndSurvivesReopen) {
+  for (int i = 1; i <= 40; ++i) {
+    ASSERT_TRUE(
+        log_->Append(Req({Ev(absl::StrCat("s", i % 3), absl::StrCat(i))}))
+            .ok());
+  }
+  ASSERT_EQ(log_->AwaitTree(40, absl::Seconds(10)), 40u);
+  merkle::MemoryTree want;
+  for (Position p = 1; p <= 40; ++p) {
+    absl::StatusOr<std::string> raw = log_->RawRecord(p);
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    want.Add(merkle::LeafHash(*raw));
+  }
+  LogTree tree(log_.get());
+  for (uint64_t size : {1, 2, 3, 16, 17, 31, 32, 33, 40}) {
+    EXPECT_EQ(*merkle::Root(tree, size), *merkle::Root(want, size)) << size;
+  }
+  EXPECT_THAT(log_->TreeNode(0, 40).status(),
+              StatusIs(absl::StatusCode::kOutOfRange));
+  const std::string root = *merkle::Root(tree, 40);
+  Reopen();
+  EXPECT_EQ(log_->TreeSize(), 40u);
+  LogTree reopened(log_.get());
+  EXPECT_EQ(*merkle::Root(reopened, 40), root);
+  // It goes on from where it was.
+  ASSERT_TRUE(log_->Append(Req({Ev("s", "41")})).ok());
+  ASSERT_EQ(log_->AwaitTree(41, absl::Seconds(10)), 41u);
+  want.Add(merkle::LeafHash(*log_->RawRecord(41)));
+  EXPECT_EQ(*merkle::Root(reopened, 41), *merkle::Root(want, 41));
+}
+
+// Changes made to the store behind nenep's back: the open fails, naming
+// the first position that does not match the tree.
+TEST_F(RocksDbEventLogTest, AlteredStoreFailsToOpenNamingThePosition) {
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
+  }
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  auto with_db = [&](const std::function<void(
+                         rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name :
+         {"default", kLogCf, kRequestsCf, kStateCf, kMerkleCf}) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"), cfs,
+                                  &handles, &db)
+                    .ok());
+    fn(db, handles[1]);
+    for (auto* h : handles)
+      db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    delete db;
+  };
+  auto open_error = [&] {
+    LogOptions options;
+    options.data_dir = dir_.Sub("db");
+    return OpenRocksDbEventLog(std::move(options)).status();
+  };
+  std::string v12, v5, v6;
+  // A flipped byte in the value of position 12.
+  with_db([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, LogKey(12), &v12).ok());
+    std::string bad = v12;
+    bad[bad.size() / 2] ^= 0x01;
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(12), bad).ok());
+  });
+  EXPECT_THAT(open_error(), StatusIs(absl::StatusCode::kDataLoss,
+                                     HasSubstr("position 12 does not match")));
+  // Two events swapped (position 12 restored first).
+  with_db([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(12), v12).ok());
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, LogKey(5), &v5).ok());
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, LogKey(6), &v6).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(5), v6).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(6), v5).ok());
+  });
+  EXPECT_THAT(open_error(), StatusIs(absl::StatusCode::kDataLoss,
+                                     HasSubstr("position 5 does not match")));
+  // Put back, it opens again.
+  with_db([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(5), v5).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(6), v6).ok());
+  });
+  EXPECT_TRUE(open_error().ok()) << open_error();
+}
+
 TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
   for (int i = 1; i <= 5; ++i) {
     ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
@@ -481,7 +574,8 @@ TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
     // Delete position 3 behind the log's back.
     rocksdb::DBOptions db_options;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", kLogCf, kRequestsCf, kStateCf}) {
+    for (const char* name :
+         {"default", kLogCf, kRequestsCf, kStateCf, kMerkleCf}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -494,6 +588,15 @@ TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
       db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     delete db;
   }
+  {
+    // The Merkle tree check at open finds it first.
+    LogOptions options;
+    options.data_dir = dir_.Sub("db");
+    EXPECT_THAT(OpenRocksDbEventLog(std::move(options)).status(),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         HasSubstr("no event at position 3")));
+  }
+  verify_tree_ = false;  // reads report it too
   Open();
   EXPECT_THAT(log_->ReadAll(0, Direction::kForward, 10).status(),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("position 3")));

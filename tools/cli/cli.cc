@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -697,6 +698,58 @@ int Backup(const Context& ctx, const std::string& directory) {
         response.directory());
   }
   return 0;
+}
+
+int Verify(const std::string& data_dir, const std::string& public_key_hex,
+           bool json, std::ostream* out, std::ostream* err) {
+  if (data_dir.empty()) {
+    *err << "nenep: verify needs --data_dir (the store to check)\n";
+    return 2;
+  }
+  std::string key;
+  if (!public_key_hex.empty()) {
+    key = absl::HexStringToBytes(public_key_hex);
+    if (key.size() != 32 ||
+        absl::BytesToHexString(key) != absl::AsciiStrToLower(public_key_hex)) {
+      *err << "nenep: --public_key must be 64 hex digits (a raw Ed25519 "
+              "public key, as nenep audit head prints it)\n";
+      return 2;
+    }
+  }
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  absl::StatusOr<storage::VerifyReport> report = storage::VerifyStore(
+      data_dir, key, [&](storage::Position done, storage::Position total) {
+        if (tty && total > 0) {
+          *err << absl::StrFormat("\rverifying %d / %d events (%.0f%%)", done,
+                                  total, 100.0 * done / total)
+               << std::flush;
+        }
+      });
+  if (tty) *err << "\r" << std::string(60, ' ') << "\r";
+  if (!report.ok()) {
+    *err << "nenep: verify failed: " << report.status().message() << "\n";
+    return 1;
+  }
+  for (const storage::VerifyReport::Problem& p : report->problems) {
+    if (json) {
+      *out << absl::StrFormat("{\"position\":%d,\"problem\":\"%s\"}\n",
+                              p.position, absl::CEscape(p.what));
+    } else {
+      *out << absl::StrFormat("position %d: %s\n", p.position, p.what);
+    }
+  }
+  if (!json) {
+    *out << absl::StrFormat(
+        "%s: %d events, Merkle tree of %d, %d signed tree head(s) checked%s: "
+        "%s\n",
+        data_dir, report->events, report->tree_size, report->heads_checked,
+        report->key_id.empty() ? ""
+                               : absl::StrCat(" (key ", report->key_id, ")"),
+        report->problems.empty()
+            ? "intact"
+            : absl::StrCat(report->problems.size(), " problem(s)"));
+  }
+  return report->problems.empty() ? 0 : 1;
 }
 
 int Restore(const std::string& backup_dir, const std::string& data_dir,

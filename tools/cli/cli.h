@@ -134,6 +134,14 @@ int Get(const Context& ctx, uint64_t position);
 int Status(const Context& ctx);
 int Backup(const Context& ctx, const std::string& directory);
 
+// Offline: recomputes a store's Merkle tree from its events and checks it,
+// and every signed tree head, against what the store holds
+// (storage::VerifyStore). `public_key_hex`: the key the heads must be
+// signed with (64 hex digits); "" trusts the key they carry. 1 if anything
+// does not match, each problem printed with its position.
+int Verify(const std::string& data_dir, const std::string& public_key_hex,
+           bool json, std::ostream* out, std::ostream* err);
+
 // Offline: restores a backup into an empty data directory.
 int Restore(const std::string& backup_dir, const std::string& data_dir,
             uint32_t backup_id, std::ostream* out, std::ostream* err);

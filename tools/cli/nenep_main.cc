@@ -38,7 +38,11 @@ ABSL_FLAG(int64_t, limit, 100, "read: most events to print; 0 = all.");
 ABSL_FLAG(bool, progress, true,
           "import: show progress on stderr when it is a terminal.");
 ABSL_FLAG(std::string, backup_dir, "", "restore: the backup directory.");
-ABSL_FLAG(std::string, data_dir, "", "restore: the new data directory.");
+ABSL_FLAG(std::string, data_dir, "",
+          "restore: the new data directory; verify: the store to check.");
+ABSL_FLAG(std::string, public_key, "",
+          "verify: the Ed25519 public key (64 hex digits) that must have "
+          "signed the tree heads; default: the key they carry.");
 ABSL_FLAG(uint32_t, backup_id, 0, "restore: which backup (0 = the latest).");
 ABSL_FLAG(std::string, find, "",
           "units: find units whose name contains this, ignoring accents.");
@@ -108,6 +112,10 @@ constexpr char kUsage[] =
     "    get NAME | delete NAME | parked NAME\n"
     "    replay NAME POSITION... | --all   deliver parked events again\n"
     "    consume NAME --member=M [--count=N]   print and ack events\n"
+    "  verify            offline: --data_dir=DIR [--public_key=HEX] recompute\n"
+    "                    the Merkle tree and check every event and signed\n"
+    "                    tree head; exit 1 naming each altered, removed or\n"
+    "                    reordered position\n"
     "  restore           offline: --backup_dir=B --data_dir=NEW_DIR\n\n"
     "A JSON Lines line is a nenep.v1.BatchEntry "
     "({\"stream\":..,\"event\":{..}})\n"
@@ -129,6 +137,11 @@ int main(int argc, char** argv) {
   if (args.size() < 2) return Usage("no command given");
   const std::string command = args[1];
 
+  if (command == "verify") {
+    return nenep::cli::Verify(
+        absl::GetFlag(FLAGS_data_dir), absl::GetFlag(FLAGS_public_key),
+        absl::GetFlag(FLAGS_json), &std::cout, &std::cerr);
+  }
   if (command == "restore") {
     return nenep::cli::Restore(
         absl::GetFlag(FLAGS_backup_dir), absl::GetFlag(FLAGS_data_dir),

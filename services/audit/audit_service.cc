@@ -1,0 +1,130 @@
+#include "services/audit/audit_service.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_status.h"
+#include "services/common/proto_time.h"
+#include "storage/audit/merkle.h"
+#include "storage/common/status_macros.h"
+#include "storage/log/log_tree.h"
+
+namespace nenep::services {
+namespace {
+
+void ToApi(const storage::v1::SignedTreeHeadRecord& h,
+           v1::SignedTreeHead* out) {
+  out->set_tree_size(h.tree_size());
+  out->set_root_hash(h.root_hash());
+  ToProtoTimestamp(absl::FromUnixMicros(h.timestamp_micros()),
+                   out->mutable_timestamp());
+  out->set_signature(h.signature());
+  out->set_public_key(h.public_key());
+  out->set_key_id(merkle::KeyId(h.public_key()));
+}
+
+template <typename F>
+grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, F body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(body()));
+  return reactor;
+}
+
+// The tree size a request means: its own, or the latest signed head's.
+absl::StatusOr<uint64_t> SizeOf(uint64_t asked, const SignerHandle* signer,
+                                const storage::EventLog* log) {
+  if (asked == 0) {
+    ASSIGN_OR_RETURN(TreeSigner * s, signer->Get());
+    ASSIGN_OR_RETURN(storage::v1::SignedTreeHeadRecord h, s->Latest());
+    return h.tree_size();
+  }
+  if (asked > log->TreeSize()) {
+    return absl::OutOfRangeError(
+        absl::StrCat("tree_size ", asked, " is larger than the tree (",
+                     log->TreeSize(), " events hashed)"));
+  }
+  return asked;
+}
+
+}  // namespace
+
+absl::StatusOr<TreeSigner*> SignerHandle::Get() const {
+  TreeSigner* s = signer_.load(std::memory_order_acquire);
+  if (s == nullptr) {
+    return absl::UnavailableError(
+        "the store is not open (the server is starting or stopping); retry "
+        "shortly");
+  }
+  return s;
+}
+
+grpc::ServerUnaryReactor* AuditService::GetTreeHead(
+    grpc::CallbackServerContext* context, const v1::GetTreeHeadRequest* request,
+    v1::SignedTreeHead* response) {
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(TreeSigner * signer, signer_->Get());
+    storage::v1::SignedTreeHeadRecord h;
+    if (request->fresh()) {
+      ASSIGN_OR_RETURN(h, signer->SignNow());
+    } else if (request->tree_size() != 0) {
+      ASSIGN_OR_RETURN(h, signer->ForSize(request->tree_size()));
+    } else {
+      ASSIGN_OR_RETURN(h, signer->Latest());
+    }
+    ToApi(h, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
+    grpc::CallbackServerContext* context,
+    const v1::GetInclusionProofRequest* request, v1::InclusionProof* response) {
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
+    ASSIGN_OR_RETURN(uint64_t size, SizeOf(request->tree_size(), signer_, log));
+    if (request->position() == 0 || request->position() > size) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "position ", request->position(), " is not in a tree of ", size,
+          " events (positions 1 .. ", size, ")"));
+    }
+    storage::LogTree tree(log);
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> path,
+        merkle::InclusionProof(tree, request->position() - 1, size));
+    ASSIGN_OR_RETURN(std::string data, log->RawRecord(request->position()));
+    response->set_position(request->position());
+    response->set_leaf_index(request->position() - 1);
+    response->set_tree_size(size);
+    response->set_leaf_hash(merkle::LeafHash(data));
+    response->set_leaf_data(std::move(data));
+    for (std::string& h : path) response->add_audit_path(std::move(h));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
+    grpc::CallbackServerContext* context,
+    const v1::GetConsistencyProofRequest* request,
+    v1::ConsistencyProof* response) {
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
+    ASSIGN_OR_RETURN(uint64_t second,
+                     SizeOf(request->second_tree_size(), signer_, log));
+    if (request->first_tree_size() > second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("first_tree_size ", request->first_tree_size(),
+                       " is larger than second_tree_size ", second));
+    }
+    storage::LogTree tree(log);
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> hashes,
+        merkle::ConsistencyProof(tree, request->first_tree_size(), second));
+    response->set_first_tree_size(request->first_tree_size());
+    response->set_second_tree_size(second);
+    for (std::string& h : hashes) response->add_hashes(std::move(h));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace nenep::services

@@ -1,0 +1,48 @@
+// File: services/audit/audit_service.h
+//
+// nenep.v1.Audit: signed tree heads, inclusion and consistency proofs over
+// the log's Merkle tree.
+#pragma once
+
+#include <atomic>
+
+#include "nenep/v1/audit.grpc.pb.h"
+#include "services/audit/tree_signer.h"
+#include "services/common/store.h"
+
+namespace nenep::services {
+
+// The signer the service uses; null until the store is open.
+class SignerHandle {
+ public:
+  void Attach(TreeSigner* s) { signer_.store(s, std::memory_order_release); }
+  void Detach() { signer_.store(nullptr, std::memory_order_release); }
+  absl::StatusOr<TreeSigner*> Get() const;
+
+ private:
+  std::atomic<TreeSigner*> signer_{nullptr};
+};
+
+class AuditService final : public v1::Audit::CallbackService {
+ public:
+  AuditService(const StoreHandle* store, const SignerHandle* signer)
+      : store_(store), signer_(signer) {}
+
+  grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* context,
+                                        const v1::GetTreeHeadRequest* request,
+                                        v1::SignedTreeHead* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(
+      grpc::CallbackServerContext* context,
+      const v1::GetInclusionProofRequest* request,
+      v1::InclusionProof* response) override;
+  grpc::ServerUnaryReactor* GetConsistencyProof(
+      grpc::CallbackServerContext* context,
+      const v1::GetConsistencyProofRequest* request,
+      v1::ConsistencyProof* response) override;
+
+ private:
+  const StoreHandle* const store_;
+  const SignerHandle* const signer_;
+};
+
+}  // namespace nenep::services

@@ -1,0 +1,286 @@
+// The tamper-evident log over real gRPC: signed tree heads, inclusion and
+// consistency proofs that verify offline with the public key (and fail for
+// a wrong root or another key), precise statuses for bad requests, and a
+// server that will not serve a store altered behind its back.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "nenep/storage/v1/records.pb.h"
+#include "nenep/v1/audit.grpc.pb.h"
+#include "rocksdb/db.h"
+#include "storage/audit/merkle.h"
+#include "storage/audit/signing.h"
+#include "storage/log/log_format.h"
+#include "tests/testing/events.h"
+#include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_server.h"
+
+namespace nenep {
+namespace {
+
+using ::nenep::testing::D;
+using ::nenep::testing::GrpcIs;
+using ::nenep::testing::LogOnly;
+using ::nenep::testing::RegularSession;
+using ::nenep::testing::TestServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::vector<v1::Event> Sessions(int n, const std::string& tag) {
+  std::vector<v1::Event> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(RegularSession(absl::StrCat(tag, i),
+                                 absl::StrCat("cb", i % 7), D(2023, 3, 10)));
+  }
+  return out;
+}
+
+v1::SignedTreeHead Head(v1::Audit::Stub* stub, bool fresh, uint64_t size = 0) {
+  grpc::ClientContext ctx;
+  v1::GetTreeHeadRequest r;
+  r.set_fresh(fresh);
+  r.set_tree_size(size);
+  v1::SignedTreeHead h;
+  grpc::Status s = stub->GetTreeHead(&ctx, r, &h);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return h;
+}
+
+bool SignatureHolds(const v1::SignedTreeHead& h,
+                    const std::string& public_key) {
+  return merkle::VerifySignature(
+      public_key,
+      merkle::TreeHeadBytes(
+          h.tree_size(),
+          h.timestamp().seconds() * 1000000 + h.timestamp().nanos() / 1000,
+          h.root_hash()),
+      h.signature());
+}
+
+std::vector<std::string> Hashes(
+    const google::protobuf::RepeatedPtrField<std::string>& r) {
+  return {r.begin(), r.end()};
+}
+
+// Runs `fn` on the log column family of the (closed) store in `data_dir`.
+void EditStore(
+    const std::string& data_dir,
+    const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : {"default", storage::kLogCf, storage::kRequestsCf,
+                           storage::kStateCf, storage::kMerkleCf}) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), data_dir, cfs, &handles, &db)
+          .ok());
+  fn(db, handles[1]);
+  for (auto* h : handles)
+    db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  delete db;
+}
+
+TEST(AuditTest, SignedHeadsAndProofsVerifyOfflineAndOnlyThere) {
+  TestServer server(LogOnly());
+  auto stub = v1::Audit::NewStub(server.NewChannel());
+  ASSERT_TRUE(server.AppendBatch(Sessions(100, "a")).ok());
+  const v1::SignedTreeHead first = Head(stub.get(), /*fresh=*/true);
+  ASSERT_EQ(first.tree_size(), 100u);
+  ASSERT_EQ(first.public_key().size(), 32u);
+  EXPECT_EQ(first.key_id(), merkle::KeyId(first.public_key()));
+  EXPECT_TRUE(SignatureHolds(first, first.public_key()));
+  // Another key does not verify it; nor does a changed head.
+  EXPECT_FALSE(
+      SignatureHolds(first, merkle::SigningKey::Generate()->public_key()));
+  v1::SignedTreeHead forged = first;
+  forged.set_tree_size(99);
+  EXPECT_FALSE(SignatureHolds(forged, first.public_key()));
+
+  for (uint64_t position : {1, 2, 37, 64, 65, 100}) {
+    grpc::ClientContext ctx;
+    v1::GetInclusionProofRequest r;
+    r.set_position(position);
+    r.set_tree_size(100);
+    v1::InclusionProof proof;
+    ASSERT_TRUE(stub->GetInclusionProof(&ctx, r, &proof).ok());
+    EXPECT_EQ(proof.leaf_hash(), merkle::LeafHash(proof.leaf_data()));
+    EXPECT_TRUE(merkle::VerifyInclusion(proof.leaf_hash(), position - 1, 100,
+                                        Hashes(proof.audit_path()),
+                                        first.root_hash()))
+        << position;
+    // The leaf is the stored event: it holds the event appended there.
+    storage::v1::LogRecord record;
+    ASSERT_TRUE(record.ParseFromString(proof.leaf_data()));
+    EXPECT_EQ(record.type(), "SessionHeld");
+    std::string wrong_root = first.root_hash();
+    wrong_root[0] ^= 1;
+    EXPECT_FALSE(merkle::VerifyInclusion(proof.leaf_hash(), position - 1, 100,
+                                         Hashes(proof.audit_path()),
+                                         wrong_root));
+  }
+
+  // The log grows; the new head is consistent with the old one.
+  ASSERT_TRUE(server.AppendBatch(Sessions(29, "b")).ok());
+  const v1::SignedTreeHead second = Head(stub.get(), /*fresh=*/true);
+  ASSERT_EQ(second.tree_size(), 129u);
+  EXPECT_TRUE(SignatureHolds(second, first.public_key()));
+  {
+    grpc::ClientContext ctx;
+    v1::GetConsistencyProofRequest r;
+    r.set_first_tree_size(100);
+    r.set_second_tree_size(129);
+    v1::ConsistencyProof proof;
+    ASSERT_TRUE(stub->GetConsistencyProof(&ctx, r, &proof).ok());
+    EXPECT_TRUE(merkle::VerifyConsistency(100, 129, first.root_hash(),
+                                          second.root_hash(),
+                                          Hashes(proof.hashes())));
+    EXPECT_FALSE(merkle::VerifyConsistency(100, 129, second.root_hash(),
+                                           second.root_hash(),
+                                           Hashes(proof.hashes())));
+  }
+  // Heads are kept: the one for 100 can be asked for again; the latest
+  // is the last signed.
+  EXPECT_EQ(Head(stub.get(), false, 100).root_hash(), first.root_hash());
+  EXPECT_EQ(Head(stub.get(), false).tree_size(), 129u);
+  // The key survives a restart: the same public key signs.
+  server.Restart();
+  stub = v1::Audit::NewStub(server.NewChannel());
+  EXPECT_EQ(Head(stub.get(), true).public_key(), first.public_key());
+}
+
+TEST(AuditTest, BadRequestsGetPreciseStatuses) {
+  TestServer server(LogOnly());
+  auto stub = v1::Audit::NewStub(server.NewChannel());
+  ASSERT_TRUE(server.AppendBatch(Sessions(10, "a")).ok());
+  Head(stub.get(), true);
+  auto inclusion = [&](uint64_t position, uint64_t size) {
+    grpc::ClientContext ctx;
+    v1::GetInclusionProofRequest r;
+    r.set_position(position);
+    r.set_tree_size(size);
+    v1::InclusionProof proof;
+    return stub->GetInclusionProof(&ctx, r, &proof);
+  };
+  EXPECT_THAT(inclusion(0, 10), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT,
+                                       HasSubstr("position 0")));
+  EXPECT_THAT(inclusion(11, 10), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(inclusion(1, 11), GrpcIs(grpc::StatusCode::OUT_OF_RANGE,
+                                       HasSubstr("larger than the tree")));
+  EXPECT_TRUE(inclusion(10, 0).ok());  // the latest signed head's size
+  grpc::ClientContext ctx;
+  v1::GetConsistencyProofRequest r;
+  r.set_first_tree_size(8);
+  r.set_second_tree_size(5);
+  v1::ConsistencyProof proof;
+  EXPECT_THAT(stub->GetConsistencyProof(&ctx, r, &proof),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT));
+  grpc::ClientContext ctx2;
+  v1::GetTreeHeadRequest h;
+  h.set_tree_size(7);
+  v1::SignedTreeHead head;
+  EXPECT_THAT(stub->GetTreeHead(&ctx2, h, &head),
+              GrpcIs(grpc::StatusCode::NOT_FOUND, HasSubstr("size 7")));
+}
+
+TEST(AuditTest, AServerWillNotServeAStoreAlteredBehindItsBack) {
+  TestServer server(LogOnly());
+  ASSERT_TRUE(server.AppendBatch(Sessions(30, "a")).ok());
+  server.Stop();
+  EditStore(server.dir() + "/data", [](rocksdb::DB* db,
+                                       rocksdb::ColumnFamilyHandle* log) {
+    std::string v;
+    ASSERT_TRUE(
+        db->Get(rocksdb::ReadOptions(), log, storage::LogKey(7), &v).ok());
+    v[v.size() - 3] ^= 0x20;
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), log, storage::LogKey(7), v).ok());
+  });
+  services::ServerOptions options = LogOnly();
+  options.data_dir = server.dir() + "/data";
+  options.listen = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<services::Server>> s =
+      services::Server::Start(options);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT((*s)->WaitUntilServing(),
+              testing::StatusIs(absl::StatusCode::kDataLoss,
+                                HasSubstr("position 7 does not match")));
+  ASSERT_TRUE((*s)->Shutdown(absl::Seconds(5)).ok());
+}
+
+// `nenep verify` over a stopped store: intact, then each kind of change
+// made behind nenep's back is reported with its position and exit 1.
+TEST(AuditTest, VerifyFindsAlteredRemovedAndReorderedEvents) {
+  TestServer server(LogOnly());
+  ASSERT_TRUE(server.AppendBatch(Sessions(40, "a")).ok());
+  auto stub = v1::Audit::NewStub(server.NewChannel());
+  const v1::SignedTreeHead head = Head(stub.get(), true);
+  ASSERT_EQ(head.tree_size(), 40u);
+  server.Stop();
+  const std::string data = server.dir() + "/data";
+  auto verify = [&](std::string* out, const std::string& key = "") {
+    std::vector<std::string> argv = {testing::BinaryPath("tools/nenep"),
+                                     "verify", "--data_dir=" + data};
+    if (!key.empty()) argv.push_back("--public_key=" + key);
+    return testing::RunCommand(argv, out);
+  };
+  std::string out;
+  ASSERT_EQ(verify(&out, absl::BytesToHexString(head.public_key())), 0) << out;
+  EXPECT_THAT(out, HasSubstr("40 events, Merkle tree of 40, 1 signed tree "
+                             "head(s) checked"));
+  EXPECT_THAT(out, HasSubstr("intact"));
+  // Heads must be signed by the key the auditor trusts.
+  EXPECT_EQ(verify(&out, std::string(64, 'a')), 1);
+  EXPECT_THAT(out, HasSubstr("position 40: the tree head of size 40 is not "
+                             "signed by key"));
+
+  std::string v12, v20, v5, v6;
+  EditStore(data, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Get({}, log, storage::LogKey(12), &v12).ok());
+    std::string bad = v12;
+    bad[bad.size() / 2] ^= 0x04;
+    ASSERT_TRUE(db->Put({}, log, storage::LogKey(12), bad).ok());
+  });
+  EXPECT_EQ(verify(&out), 1);
+  EXPECT_THAT(out, HasSubstr("position 12: altered"));
+
+  EditStore(data, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Put({}, log, storage::LogKey(12), v12).ok());
+    ASSERT_TRUE(db->Get({}, log, storage::LogKey(20), &v20).ok());
+    ASSERT_TRUE(db->Delete({}, log, storage::LogKey(20)).ok());
+  });
+  EXPECT_EQ(verify(&out), 1);
+  EXPECT_THAT(out, HasSubstr("position 20: missing"));
+  EXPECT_THAT(out, Not(HasSubstr("position 12")));
+
+  EditStore(data, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Put({}, log, storage::LogKey(20), v20).ok());
+    ASSERT_TRUE(db->Get({}, log, storage::LogKey(5), &v5).ok());
+    ASSERT_TRUE(db->Get({}, log, storage::LogKey(6), &v6).ok());
+    ASSERT_TRUE(db->Put({}, log, storage::LogKey(5), v6).ok());
+    ASSERT_TRUE(db->Put({}, log, storage::LogKey(6), v5).ok());
+  });
+  EXPECT_EQ(verify(&out), 1);
+  EXPECT_THAT(out, HasSubstr("position 5: out of place: it is the event of "
+                             "position 6 (reordered)"));
+  EXPECT_THAT(out, HasSubstr("position 6: out of place: it is the event of "
+                             "position 5 (reordered)"));
+
+  // Put back, the store is intact again.
+  EditStore(data, [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Put({}, log, storage::LogKey(5), v5).ok());
+    ASSERT_TRUE(db->Put({}, log, storage::LogKey(6), v6).ok());
+  });
+  EXPECT_EQ(verify(&out), 0) << out;
+}
+
+}  // namespace
+}  // namespace nenep
