@@ -8,17 +8,29 @@
 namespace nenep::merkle {
 namespace {
 
+// One digest context per thread and the SHA-256 implementation fetched
+// once: OpenSSL 3 looks the algorithm up again for every EVP_sha256() init.
+struct Hasher {
+  Hasher()
+      : md(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx(EVP_MD_CTX_new()) {}
+  ~Hasher() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+  EVP_MD* md;
+  EVP_MD_CTX* ctx;
+};
+
 std::string Sha256Of(absl::string_view a, absl::string_view b = "",
                      absl::string_view c = "") {
+  thread_local Hasher h;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx, a.data(), a.size());
-  if (!b.empty()) EVP_DigestUpdate(ctx, b.data(), b.size());
-  if (!c.empty()) EVP_DigestUpdate(ctx, c.data(), c.size());
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
+  EVP_DigestInit_ex(h.ctx, h.md, nullptr);
+  EVP_DigestUpdate(h.ctx, a.data(), a.size());
+  if (!b.empty()) EVP_DigestUpdate(h.ctx, b.data(), b.size());
+  if (!c.empty()) EVP_DigestUpdate(h.ctx, c.data(), c.size());
+  EVP_DigestFinal_ex(h.ctx, md, &len);
   return std::string(reinterpret_cast<char*>(md), len);
 }
 

@@ -149,4 +149,10 @@ std::string MerkleNodeKey(int level, uint64_t index) {
   return key;
 }
 
+std::string MerkleLeafBlockKey(uint64_t block) {
+  std::string key = "l";
+  PutFixed64BE(&key, block);
+  return key;
+}
+
 }  // namespace nenep::storage

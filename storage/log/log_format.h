@@ -43,11 +43,16 @@ inline constexpr char kStateCf[] = "state";
 inline constexpr char kMerkleCf[] = "merkle";
 inline constexpr absl::string_view kMerkleSizeKey = "size";
 
-// Merkle nodes kept in CF "merkle": the leaves (level 0) and the levels from
-// 4 up; levels 1 to 3 are recomputed from the leaves when asked for.
-inline bool IsStoredMerkleLevel(int level) { return level == 0 || level >= 4; }
+// Merkle nodes kept in CF "merkle": the leaves, 16 to a value, and the
+// complete nodes of level 4 and up; levels 1 to 3 are recomputed from the
+// leaves when asked for.
+inline constexpr uint64_t kMerkleLeavesPerBlock = 16;
+inline bool IsStoredMerkleLevel(int level) { return level >= 4; }
 // 'n', the level (one byte), Fixed64BE(index).
 std::string MerkleNodeKey(int level, uint64_t index);
+// 'l', Fixed64BE(block): the hashes of leaves [16 block, 16 block + 16),
+// concatenated (fewer while the block is the tree's last).
+std::string MerkleLeafBlockKey(uint64_t block);
 
 // kInvalidArgument unless `stream` is a usable stream name: 1 to 256 bytes
 // (kMaxStreamNameBytes) without a NUL byte, which separates it from the

@@ -18,6 +18,8 @@ namespace nenep::storage::internal {
 namespace {
 
 constexpr size_t kChunk = 4096;  // leaves per batch written
+// Leaves waiting for the merkler before the syncer waits for it.
+constexpr size_t kMaxMerkleLag = 500000;
 
 }  // namespace
 
@@ -44,6 +46,7 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
     const absl::Time start = absl::Now();
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    std::string block;
     Position p = 1;
     for (it->SeekToFirst(); p <= size; it->Next(), ++p) {
       Position at = 0;
@@ -52,19 +55,34 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
             "the log has no event at position ", p,
             " although its Merkle tree covers it: an event was removed"));
       }
-      for (merkle::MerkleBuilder::NewNode& n :
-           builder_->Add(merkle::LeafHash(AsView(it->value())))) {
+      const std::string leaf = merkle::LeafHash(AsView(it->value()));
+      if ((p - 1) % kMerkleLeavesPerBlock == 0) {
+        s = db_->Get(
+            rocksdb::ReadOptions(), merkle_cf_,
+            AsSlice(MerkleLeafBlockKey((p - 1) / kMerkleLeavesPerBlock)),
+            &block);
+        if (!s.ok()) block.clear();
+      }
+      const size_t offset =
+          ((p - 1) % kMerkleLeavesPerBlock) * merkle::kHashBytes;
+      if (block.size() < offset + merkle::kHashBytes ||
+          block.compare(offset, merkle::kHashBytes, leaf) != 0) {
+        return absl::DataLossError(absl::StrCat(
+            "the event at position ", p,
+            " does not match the Merkle tree (its leaf differs): the store "
+            "was altered behind nenep's back"));
+      }
+      for (merkle::MerkleBuilder::NewNode& n : builder_->Add(leaf)) {
         if (!IsStoredMerkleLevel(n.level)) continue;
         s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
                      AsSlice(MerkleNodeKey(n.level, n.index)), &value);
         if (!s.ok() || value != n.hash) {
           const Position first = (n.index << n.level) + 1;
-          return absl::DataLossError(
-              absl::StrCat("the event at position ", n.level == 0 ? p : first,
-                           n.level == 0 ? "" : absl::StrCat(" .. ", p),
-                           " does not match the Merkle tree (",
-                           s.ok() ? "hash differs" : s.ToString(),
-                           "): the store was altered behind nenep's back"));
+          return absl::DataLossError(absl::StrCat(
+              "the events at positions ", first, " .. ", p,
+              " do not match the Merkle tree (node (", n.level, ", ", n.index,
+              ") ", s.ok() ? "differs" : s.ToString(),
+              "): the store was altered behind nenep's back"));
         }
       }
     }
@@ -88,43 +106,123 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
     }
     builder_ = std::make_unique<merkle::MerkleBuilder>(size, std::move(edge));
   }
-  absl::MutexLock lock(&tree_mu_);
-  tree_size_ = size;
-  return absl::OkStatus();
+  {
+    absl::MutexLock lock(&tree_mu_);
+    tree_size_ = size;
+  }
+  // The leaves of the open block, which later ones extend.
+  leaf_block_.clear();
+  if (size % kMerkleLeavesPerBlock != 0) {
+    s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
+                 AsSlice(MerkleLeafBlockKey(size / kMerkleLeavesPerBlock)),
+                 &leaf_block_);
+    if (!s.ok() || leaf_block_.size() !=
+                       (size % kMerkleLeavesPerBlock) * merkle::kHashBytes) {
+      return absl::DataLossError("the Merkle tree lost its last leaves");
+    }
+  }
+  // Events committed but not hashed before the last stop (normally none:
+  // Close waits for the merkler).
+  return ExtendTree(head);
+}
+
+void RocksDbEventLog::EnqueueMerkle(Position first,
+                                    std::vector<std::string> records) {
+  if (records.empty()) return;
+  absl::MutexLock lock(&merkle_mu_);
+  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(merkle_mu_) {
+    return merkle_queued_ < kMaxMerkleLag || merkle_stopping_;
+  };
+  merkle_mu_.Await(absl::Condition(&room));
+  merkle_queued_ += records.size();
+  merkle_queue_.emplace_back(first, std::move(records));
 }
 
 void RocksDbEventLog::MerklerLoop() {
   while (true) {
-    Position head = 0;
-    const uint64_t size = builder_->size();
+    // Everything queued, in one write: under load groups pile up while the
+    // previous batch is hashed, and fewer writes leave the log's write path
+    // to the committer.
+    std::deque<std::pair<Position, std::vector<std::string>>> chunks;
     {
-      absl::MutexLock lock(&view_mu_);
-      auto more = [this, size]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(view_mu_) {
-        return log_view_.head > size || merkle_stopping_.load();
+      absl::MutexLock lock(&merkle_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(merkle_mu_) {
+        return !merkle_queue_.empty() || merkle_stopping_;
       };
-      view_mu_.AwaitWithTimeout(absl::Condition(&more),
-                                absl::Milliseconds(500));
-      head = log_view_.head;
+      merkle_mu_.Await(absl::Condition(&ready));
+      if (merkle_queue_.empty()) return;  // stopping, and all hashed
+      chunks.swap(merkle_queue_);
+      merkle_queued_ = 0;
     }
-    if (head > size) {
-      absl::Status s = ExtendTree(head);
-      if (!s.ok()) {
-        logging::Error("the Merkle tree stopped following the log",
-                       {{"tree_size", builder_->size()}, {"error", s}});
-        return;
+    absl::Status s;
+    std::vector<absl::string_view> views;
+    Position next = builder_->size() + 1;
+    for (const auto& [first, records] : chunks) {
+      if (first != next) {
+        s = absl::InternalError(
+            absl::StrCat("the Merkle tree expected position ", next,
+                         " but was handed position ", first));
+        break;
       }
-      continue;
+      views.insert(views.end(), records.begin(), records.end());
+      next += records.size();
     }
-    if (merkle_stopping_.load()) return;
+    if (s.ok()) s = HashRecords(views);
+    if (!s.ok()) {
+      logging::Error("the Merkle tree stopped following the log",
+                     {{"tree_size", builder_->size()}, {"error", s}});
+      absl::MutexLock lock(&merkle_mu_);
+      merkle_queue_.clear();
+      merkle_queued_ = 0;
+      merkle_stopping_ = true;  // later groups are dropped, not hashed
+      return;
+    }
   }
+}
+
+absl::Status RocksDbEventLog::HashRecords(
+    const std::vector<absl::string_view>& records) {
+  rocksdb::WriteBatch batch(records.size() * 36 + 1024);
+  for (absl::string_view record : records) {
+    const std::string leaf = merkle::LeafHash(record);
+    leaf_block_ += leaf;
+    for (merkle::MerkleBuilder::NewNode& n : builder_->Add(leaf)) {
+      if (IsStoredMerkleLevel(n.level)) {
+        batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(n.level, n.index)),
+                  AsSlice(n.hash));
+      }
+    }
+    if (builder_->size() % kMerkleLeavesPerBlock == 0) {
+      batch.Put(merkle_cf_,
+                AsSlice(MerkleLeafBlockKey(
+                    builder_->size() / kMerkleLeavesPerBlock - 1)),
+                AsSlice(leaf_block_));
+      leaf_block_.clear();
+    }
+  }
+  const uint64_t size = builder_->size();
+  if (!leaf_block_.empty()) {
+    batch.Put(merkle_cf_,
+              AsSlice(MerkleLeafBlockKey(size / kMerkleLeavesPerBlock)),
+              AsSlice(leaf_block_));
+  }
+  batch.Put(merkle_cf_, AsSlice(kMerkleSizeKey),
+            AsSlice(EncodeFixed64BE(size)));
+  // No WAL: the tree is recomputed from the log past its last flushed size
+  // (the size and the nodes are in one column family, flushed together).
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "writing the Merkle tree"));
+  absl::MutexLock lock(&tree_mu_);
+  tree_size_ = size;
+  return absl::OkStatus();
 }
 
 absl::Status RocksDbEventLog::ExtendTree(Position head) {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   Position p = builder_->size() + 1;
-  rocksdb::WriteBatch batch;
-  size_t in_batch = 0;
+  std::vector<std::string> values;
   for (it->Seek(AsSlice(LogKey(p))); p <= head; it->Next(), ++p) {
     Position at = 0;
     if (!it->Valid() || !ParseLogKey(AsView(it->key()), &at) || at != p) {
@@ -132,22 +230,10 @@ absl::Status RocksDbEventLog::ExtendTree(Position head) {
       return absl::DataLossError(
           absl::StrCat("the log has no event at position ", p));
     }
-    for (merkle::MerkleBuilder::NewNode& n :
-         builder_->Add(merkle::LeafHash(AsView(it->value())))) {
-      if (IsStoredMerkleLevel(n.level)) {
-        batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(n.level, n.index)),
-                  AsSlice(n.hash));
-      }
-    }
-    if (++in_batch == kChunk || p == head) {
-      batch.Put(merkle_cf_, AsSlice(kMerkleSizeKey),
-                AsSlice(EncodeFixed64BE(p)));
-      RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
-                                "writing the Merkle tree"));
-      batch.Clear();
-      in_batch = 0;
-      absl::MutexLock lock(&tree_mu_);
-      tree_size_ = p;
+    values.emplace_back(AsView(it->value()));
+    if (values.size() == kChunk || p == head) {
+      RETURN_IF_ERROR(HashRecords({values.begin(), values.end()}));
+      values.clear();
     }
   }
   return absl::OkStatus();
@@ -176,6 +262,7 @@ absl::StatusOr<std::string> RocksDbEventLog::TreeNode(int level,
                                               index, ") is beyond the tree's ",
                                               TreeSize(), " leaves"));
   }
+  if (level == 0) return StoredLeaf(index);
   if (!IsStoredMerkleLevel(level)) {
     ASSIGN_OR_RETURN(std::string left, TreeNode(level - 1, 2 * index));
     ASSIGN_OR_RETURN(std::string right, TreeNode(level - 1, 2 * index + 1));
@@ -190,6 +277,20 @@ absl::StatusOr<std::string> RocksDbEventLog::TreeNode(int level,
   }
   RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree"));
   return value;
+}
+
+absl::StatusOr<std::string> RocksDbEventLog::StoredLeaf(uint64_t index) const {
+  std::string block;
+  rocksdb::Status s = db_->Get(
+      rocksdb::ReadOptions(), merkle_cf_,
+      AsSlice(MerkleLeafBlockKey(index / kMerkleLeavesPerBlock)), &block);
+  const size_t at = (index % kMerkleLeavesPerBlock) * merkle::kHashBytes;
+  if (s.IsNotFound() || (s.ok() && block.size() < at + merkle::kHashBytes)) {
+    return absl::DataLossError(
+        absl::StrCat("the Merkle tree lost leaf ", index));
+  }
+  RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree"));
+  return block.substr(at, merkle::kHashBytes);
 }
 
 absl::StatusOr<std::string> RocksDbEventLog::RawRecord(

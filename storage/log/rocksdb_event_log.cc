@@ -379,9 +379,9 @@ absl::Status RocksDbEventLog::Close() {
   }
   if (indexer_.joinable()) indexer_.join();
   // The merkler hashes what was committed, then stops.
-  merkle_stopping_.store(true);
   {
-    absl::MutexLock lock(&view_mu_);  // wakes its wait
+    absl::MutexLock lock(&merkle_mu_);
+    merkle_stopping_ = true;
   }
   if (merkler_.joinable()) merkler_.join();
   absl::Status status;

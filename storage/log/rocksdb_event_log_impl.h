@@ -188,6 +188,7 @@ class RocksDbEventLog final : public EventLog {
     int64_t recorded_micros = 0;
     View view;  // taken right after the write, published after the sync
     std::vector<IndexEntry> index_entries;
+    std::vector<std::string> records;  // stored values, for the Merkle tree
     std::vector<std::pair<AppendCallback, absl::StatusOr<AppendResult>>>
         answers;
     absl::Time written_at;
@@ -220,11 +221,20 @@ class RocksDbEventLog final : public EventLog {
 
   // --- Merkle tree (merkle_tree.cc) ---
   // Loads the tree's checkpoint (verifying every leaf against the log with
-  // options_.verify_tree_on_open) and starts following the head.
+  // options_.verify_tree_on_open) and hashes the log up to `head`.
   absl::Status InitTree(Position head);
-  void MerklerLoop();
-  // Hashes the log after the tree's size up to `head`.
+  // Hashes the log after the tree's size up to `head`, reading it back.
   absl::Status ExtendTree(Position head);
+  // Hands the stored values of a durable group (positions from `first`) to
+  // the merkler. Blocks while it is far behind.
+  void EnqueueMerkle(Position first, std::vector<std::string> records)
+      ABSL_LOCKS_EXCLUDED(merkle_mu_);
+  void MerklerLoop() ABSL_LOCKS_EXCLUDED(merkle_mu_);
+  // Adds leaves for `records` (positions from builder_->size() + 1) and
+  // writes the new nodes and the tree size.
+  absl::Status HashRecords(const std::vector<absl::string_view>& records);
+  // The stored hash of leaf `index` (within TreeSize()).
+  absl::StatusOr<std::string> StoredLeaf(uint64_t index) const;
 
   // --- reads (rocksdb_event_log_read.cc) ---
   absl::StatusOr<StreamHead> ReadHead(const rocksdb::ReadOptions& ro,
@@ -292,7 +302,12 @@ class RocksDbEventLog final : public EventLog {
 
   // The Merkle tree: the builder is the merkler thread's (and Init's).
   std::unique_ptr<merkle::MerkleBuilder> builder_;
-  std::atomic<bool> merkle_stopping_{false};
+  std::string leaf_block_;  // hashes of the leaves of the last, open block
+  absl::Mutex merkle_mu_;
+  std::deque<std::pair<Position, std::vector<std::string>>> merkle_queue_
+      ABSL_GUARDED_BY(merkle_mu_);
+  size_t merkle_queued_ ABSL_GUARDED_BY(merkle_mu_) = 0;
+  bool merkle_stopping_ ABSL_GUARDED_BY(merkle_mu_) = false;
   mutable absl::Mutex tree_mu_;
   uint64_t tree_size_ ABSL_GUARDED_BY(tree_mu_) = 0;
   std::atomic<int64_t> last_recorded_micros_{0};

@@ -254,6 +254,7 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
   // request_id -> index of the request of this group that carries it.
   absl::flat_hash_map<std::string, int> group_requests;
   std::vector<IndexEntry> index_entries;
+  std::vector<std::string> records;
   Position next = next_position_;
   size_t accepted = 0;
   std::string value;
@@ -354,6 +355,7 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       EncodeLogRecord(e.stream, revisions[k], micros, e.type, e.payload,
                       req.request_id, req.principal, &value);
       batch.Put(log_cf_, rocksdb::Slice(key, 8), value);
+      records.push_back(value);
       std::string().swap(e.payload);  // free it now, not with the group
     }
     if (!req.request_id.empty()) {
@@ -416,6 +418,7 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       }
       job.view = MakeView(db_.get(), next - 1);
       job.index_entries = std::move(index_entries);
+      job.records = std::move(records);
     } else {
       absl::Status failed = FromRocks(s, "committing appends");
       logging::Error("commit failed; nothing of the group is visible",
@@ -502,6 +505,7 @@ void RocksDbEventLog::SyncerLoop() {
       for (SyncJob& job : jobs) {
         appends_committed_.fetch_add(job.requests, std::memory_order_relaxed);
         EnqueueIndex(job.last, std::move(job.index_entries));
+        EnqueueMerkle(job.first, std::move(job.records));
         if (options_.listener != nullptr) {
           options_.listener->OnCommit(
               job.first, job.last, job.requests,

@@ -94,15 +94,22 @@ absl::StatusOr<VerifyReport> VerifyStore(
     if (it->Valid()) ParseLogKey(AsView(it->key()), &last);
   }
   // The stored leaves, to tell a reordering from an alteration.
+  uint64_t cached_block = ~uint64_t{0};
+  std::string block;
   auto stored_leaf = [&](uint64_t index) -> std::string {
-    std::string v;
-    if (merkle == nullptr || index >= report.tree_size ||
-        !db->Get(rocksdb::ReadOptions(), merkle,
-                 AsSlice(MerkleNodeKey(0, index)), &v)
-             .ok()) {
-      return "";
+    if (merkle == nullptr || index >= report.tree_size) return "";
+    const uint64_t b = index / kMerkleLeavesPerBlock;
+    if (b != cached_block) {
+      cached_block = b;
+      if (!db->Get(rocksdb::ReadOptions(), merkle,
+                   AsSlice(MerkleLeafBlockKey(b)), &block)
+               .ok()) {
+        block.clear();
+      }
     }
-    return v;
+    const size_t at = (index % kMerkleLeavesPerBlock) * merkle::kHashBytes;
+    if (block.size() < at + merkle::kHashBytes) return "";
+    return block.substr(at, merkle::kHashBytes);
   };
   merkle::MerkleBuilder builder;
   std::unique_ptr<rocksdb::Iterator> it(
