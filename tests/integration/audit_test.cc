@@ -3,12 +3,15 @@
 // a wrong root or another key), precise statuses for bad requests, and a
 // server that will not serve a store altered behind its back.
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "nenep/storage/v1/records.pb.h"
@@ -280,6 +283,95 @@ TEST(AuditTest, VerifyFindsAlteredRemovedAndReorderedEvents) {
     ASSERT_TRUE(db->Put({}, log, storage::LogKey(6), v6).ok());
   });
   EXPECT_EQ(verify(&out), 0) << out;
+}
+
+// `nenep audit ... --json` to files, then nenep-verify-proof with no server:
+// verified with the right key; refused with another key, an edited head, a
+// proof for another event's bytes, or a rewritten history.
+TEST(AuditTest, OfflineVerifierChecksWhatTheCliSaved) {
+  TestServer server(LogOnly());
+  ASSERT_TRUE(server.AppendBatch(Sessions(21, "a")).ok());
+  const std::string dir = server.dir();
+  auto nenep = [&](std::vector<std::string> args, const std::string& file) {
+    std::vector<std::string> argv = {testing::BinaryPath("tools/nenep"),
+                                     "--server=" + server.address(), "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out;
+    EXPECT_EQ(testing::RunCommand(argv, &out), 0) << out;
+    std::ofstream(dir + "/" + file) << out;
+    return out;
+  };
+  nenep({"audit", "head", "--fresh"}, "old.json");
+  ASSERT_TRUE(server.AppendBatch(Sessions(12, "b")).ok());
+  nenep({"audit", "head", "--fresh"}, "head.json");
+  nenep({"audit", "proof", "17"}, "proof.json");
+  nenep({"audit", "consistency", "21"}, "consistency.json");
+  auto stub = v1::Audit::NewStub(server.NewChannel());
+  const std::string key =
+      absl::BytesToHexString(Head(stub.get(), false).public_key());
+
+  auto check = [&](std::vector<std::string> args, std::string* out) {
+    std::vector<std::string> argv = {
+        testing::BinaryPath("tools/audit/nenep-verify-proof")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunCommand(argv, out);
+  };
+  std::string out;
+  ASSERT_EQ(check({"--public_key=" + key, "--head=" + dir + "/head.json",
+                   "--proof=" + dir + "/proof.json"},
+                  &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("the event at position 17 is in the log"));
+  ASSERT_EQ(check({"--public_key=" + key, "--head=" + dir + "/head.json",
+                   "--old_head=" + dir + "/old.json",
+                   "--consistency=" + dir + "/consistency.json"},
+                  &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("extends the log of 21 events unchanged"));
+
+  // Another key.
+  EXPECT_EQ(check({"--public_key=" +
+                       absl::BytesToHexString(
+                           merkle::SigningKey::Generate()->public_key()),
+                   "--head=" + dir + "/head.json"},
+                  &out),
+            1);
+  EXPECT_THAT(out, HasSubstr("is not signed by key"));
+  // A head whose size was edited.
+  std::string head_json = nenep({"audit", "head"}, "unused.json");
+  const std::string size33 = "\"treeSize\":\"33\"";
+  const size_t at = head_json.find(size33);
+  ASSERT_NE(at, std::string::npos) << head_json;
+  head_json.replace(at, size33.size(), "\"treeSize\":\"34\"");
+  std::ofstream(dir + "/edited.json") << head_json;
+  EXPECT_EQ(
+      check({"--public_key=" + key, "--head=" + dir + "/edited.json"}, &out),
+      1);
+  // Another event's bytes under the proof of position 17.
+  nenep({"audit", "proof", "18"}, "proof18.json");
+  v1::InclusionProof p17, p18;
+  {
+    std::ifstream a(dir + "/proof.json"), b(dir + "/proof18.json");
+    std::stringstream sa, sb;
+    sa << a.rdbuf();
+    sb << b.rdbuf();
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(sa.str(), &p17).ok());
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(sb.str(), &p18).ok());
+  }
+  p17.set_leaf_data(p18.leaf_data());
+  p17.set_leaf_hash(p18.leaf_hash());
+  std::string forged;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(p17, &forged).ok());
+  std::ofstream(dir + "/forged.json") << forged;
+  EXPECT_EQ(check({"--public_key=" + key, "--head=" + dir + "/head.json",
+                   "--proof=" + dir + "/forged.json"},
+                  &out),
+            1);
+  EXPECT_THAT(out, HasSubstr("position 17 is not in the tree of this head"));
 }
 
 }  // namespace

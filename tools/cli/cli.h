@@ -134,6 +134,13 @@ int Get(const Context& ctx, uint64_t position);
 int Status(const Context& ctx);
 int Backup(const Context& ctx, const std::string& directory);
 
+// `nenep audit head [--fresh] [--tree_size=N]`, `nenep audit proof POSITION
+// [--tree_size=N]`, `nenep audit consistency FIRST [SECOND]`: what the Audit
+// service answers, as one line of JSON (nenep-verify-proof reads it), or a
+// summary for people without --json.
+int Audit(const Context& ctx, const std::vector<std::string>& args, bool fresh,
+          uint64_t tree_size);
+
 // Offline: recomputes a store's Merkle tree from its events and checks it,
 // and every signed tree head, against what the store holds
 // (storage::VerifyStore). `public_key_hex`: the key the heads must be

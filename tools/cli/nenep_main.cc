@@ -40,6 +40,11 @@ ABSL_FLAG(bool, progress, true,
 ABSL_FLAG(std::string, backup_dir, "", "restore: the backup directory.");
 ABSL_FLAG(std::string, data_dir, "",
           "restore: the new data directory; verify: the store to check.");
+ABSL_FLAG(bool, fresh, false,
+          "audit head: sign a head now over every committed event.");
+ABSL_FLAG(uint64_t, tree_size, 0,
+          "audit head / proof: that tree size (default: the latest signed "
+          "head).");
 ABSL_FLAG(std::string, public_key, "",
           "verify: the Ed25519 public key (64 hex digits) that must have "
           "signed the tree heads; default: the key they carry.");
@@ -112,6 +117,10 @@ constexpr char kUsage[] =
     "    get NAME | delete NAME | parked NAME\n"
     "    replay NAME POSITION... | --all   deliver parked events again\n"
     "    consume NAME --member=M [--count=N]   print and ack events\n"
+    "  audit head        the latest signed Merkle tree head [--fresh]\n"
+    "  audit proof POS   an event's inclusion proof [--tree_size=N]\n"
+    "  audit consistency FIRST [SECOND]   a consistency proof; with --json\n"
+    "                    each is what nenep-verify-proof checks offline\n"
     "  verify            offline: --data_dir=DIR [--public_key=HEX] recompute\n"
     "                    the Merkle tree and check every event and signed\n"
     "                    tree head; exit 1 naming each altered, removed or\n"
@@ -254,6 +263,11 @@ int main(int argc, char** argv) {
     o.all = absl::GetFlag(FLAGS_all);
     return nenep::cli::Groups(
         ctx, std::vector<std::string>(args.begin() + 2, args.end()), o);
+  }
+  if (command == "audit") {
+    return nenep::cli::Audit(
+        ctx, std::vector<std::string>(args.begin() + 2, args.end()),
+        absl::GetFlag(FLAGS_fresh), absl::GetFlag(FLAGS_tree_size));
   }
   if (command == "rebuild") {
     if (int rc = need_args(0, "no arguments")) return rc;
