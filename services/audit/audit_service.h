@@ -9,6 +9,7 @@
 #include "nenep/v1/audit.grpc.pb.h"
 #include "services/audit/tree_signer.h"
 #include "services/common/store.h"
+#include "services/query/query_service.h"
 
 namespace nenep::services {
 
@@ -25,8 +26,9 @@ class SignerHandle {
 
 class AuditService final : public v1::Audit::CallbackService {
  public:
-  AuditService(const StoreHandle* store, const SignerHandle* signer)
-      : store_(store), signer_(signer) {}
+  AuditService(const StoreHandle* store, const SignerHandle* signer,
+               const ProjectionHandle* projections)
+      : store_(store), signer_(signer), projections_(projections) {}
 
   grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* context,
                                         const v1::GetTreeHeadRequest* request,
@@ -39,10 +41,15 @@ class AuditService final : public v1::Audit::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetConsistencyProofRequest* request,
       v1::ConsistencyProof* response) override;
+  grpc::ServerUnaryReactor* ExportEvents(
+      grpc::CallbackServerContext* context,
+      const v1::ExportEventsRequest* request,
+      v1::ExportEventsResponse* response) override;
 
  private:
   const StoreHandle* const store_;
   const SignerHandle* const signer_;
+  const ProjectionHandle* const projections_;
 };
 
 }  // namespace nenep::services

@@ -374,5 +374,76 @@ TEST(AuditTest, OfflineVerifierChecksWhatTheCliSaved) {
   EXPECT_THAT(out, HasSubstr("position 17 is not in the tree of this head"));
 }
 
+// `nenep export` writes each event with its correction chain, leaf and
+// proof under one signed head; nenep-verify-proof --export_file checks it
+// offline and catches an edited line. CSV has the same rows.
+TEST(AuditTest, ExportCarriesTheChainAndVerifiesOffline) {
+  TestServer server(LogOnly());
+  ASSERT_TRUE(server.AppendBatch(Sessions(20, "a")).ok());
+  v1::Event retraction;
+  *retraction.mutable_business_date() = D(2023, 3, 11);
+  retraction.mutable_event_retracted()->set_target_position(3);
+  retraction.mutable_event_retracted()->set_reason(
+      v1::RETRACTION_REASON_DUPLICATE);
+  const grpc::Status retracted = server.AppendBatch({retraction});
+  ASSERT_TRUE(retracted.ok()) << retracted.error_message();
+  const std::string dir = server.dir();
+  auto nenep = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::BinaryPath("tools/nenep"),
+                                     "--server=" + server.address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string out;
+    EXPECT_EQ(testing::RunCommand(argv, &out), 0) << out;
+    return out;
+  };
+  nenep({"export", "--out=" + dir + "/export.jsonl"});
+  nenep({"export", "--format=csv", "--out=" + dir + "/export.csv"});
+  std::ifstream in(dir + "/export.jsonl");
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 22u);  // the head, then 21 events
+  EXPECT_THAT(lines[0], HasSubstr("\"treeHead\":{\"treeSize\":\"21\""));
+  EXPECT_THAT(lines[3], HasSubstr("\"position\":3,"));
+  EXPECT_THAT(lines[3], HasSubstr("\"retractedBy\":[21]"));
+  EXPECT_THAT(lines[21], HasSubstr("\"retracts\":3"));
+  EXPECT_THAT(lines[5], HasSubstr("\"leafHash\":\""));
+
+  auto stub = v1::Audit::NewStub(server.NewChannel());
+  const std::string key =
+      absl::BytesToHexString(Head(stub.get(), false).public_key());
+  auto check = [&](const std::string& file, std::string* out) {
+    return testing::RunCommand(
+        {testing::BinaryPath("tools/audit/nenep-verify-proof"),
+         "--public_key=" + key, "--export_file=" + file},
+        out);
+  };
+  std::string out;
+  ASSERT_EQ(check(dir + "/export.jsonl", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("21 event(s)"));
+  // An auditor's copy edited: attendance changed on one line.
+  std::string edited = lines[7];
+  const std::string present = "\"present\":9";
+  const size_t at = edited.find(present);
+  ASSERT_NE(at, std::string::npos) << edited;
+  edited.replace(at, present.size(), "\"present\":8");
+  {
+    std::ofstream f(dir + "/edited.jsonl");
+    for (size_t k = 0; k < lines.size(); ++k) {
+      f << (k == 7 ? edited : lines[k]) << "\n";
+    }
+  }
+  EXPECT_EQ(check(dir + "/edited.jsonl", &out), 1);
+  EXPECT_THAT(out, HasSubstr("line 8: position 7: the line's event differs "
+                             "from its signed bytes"));
+
+  std::ifstream csv(dir + "/export.csv");
+  std::vector<std::string> rows;
+  for (std::string l; std::getline(csv, l);) rows.push_back(l);
+  ASSERT_EQ(rows.size(), 22u);  // header + 21
+  EXPECT_EQ(rows[0].substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_THAT(rows[0], HasSubstr("position,recorded_at,stream"));
+  EXPECT_THAT(rows[3], ::testing::StartsWith("3,"));
+}
+
 }  // namespace
 }  // namespace nenep

@@ -141,6 +141,20 @@ int Backup(const Context& ctx, const std::string& directory);
 int Audit(const Context& ctx, const std::vector<std::string>& args, bool fresh,
           uint64_t tree_size);
 
+struct ExportOptions {
+  std::string subtree;        // a unit: only events in its subtree
+  uint64_t from = 0;          // first position; 0 = 1
+  uint64_t to = 0;            // last position; 0 = the signed head's size
+  std::string format = "jsonl";  // jsonl | csv
+  std::string out;               // a file; "" = stdout
+};
+// `nenep export`: events with position, recorded time, correction chain,
+// leaf hash, stored bytes and audit path under one signed tree head (the
+// first line), so that nenep-verify-proof --export checks it offline. The
+// export is gathered in memory (to link corrections to what they correct)
+// and written at the end, to a temporary file renamed into place.
+int Export(const Context& ctx, const ExportOptions& options);
+
 // Offline: recomputes a store's Merkle tree from its events and checks it,
 // and every signed tree head, against what the store holds
 // (storage::VerifyStore). `public_key_hex`: the key the heads must be

@@ -40,6 +40,11 @@ ABSL_FLAG(bool, progress, true,
 ABSL_FLAG(std::string, backup_dir, "", "restore: the backup directory.");
 ABSL_FLAG(std::string, data_dir, "",
           "restore: the new data directory; verify: the store to check.");
+ABSL_FLAG(uint64_t, to, 0, "export: last position (default: all).");
+ABSL_FLAG(std::string, format, "jsonl", "export: jsonl or csv.");
+ABSL_FLAG(std::string, out, "",
+          "export: write to this file (via a temporary file renamed into "
+          "place); default stdout.");
 ABSL_FLAG(bool, fresh, false,
           "audit head: sign a head now over every committed event.");
 ABSL_FLAG(uint64_t, tree_size, 0,
@@ -121,6 +126,9 @@ constexpr char kUsage[] =
     "  audit proof POS   an event's inclusion proof [--tree_size=N]\n"
     "  audit consistency FIRST [SECOND]   a consistency proof; with --json\n"
     "                    each is what nenep-verify-proof checks offline\n"
+    "  export            events with correction chain, leaf hash and proof\n"
+    "                    under a signed head [--subtree=UNIT --from --to\n"
+    "                    --format=jsonl|csv --out=FILE]\n"
     "  verify            offline: --data_dir=DIR [--public_key=HEX] recompute\n"
     "                    the Merkle tree and check every event and signed\n"
     "                    tree head; exit 1 naming each altered, removed or\n"
@@ -263,6 +271,16 @@ int main(int argc, char** argv) {
     o.all = absl::GetFlag(FLAGS_all);
     return nenep::cli::Groups(
         ctx, std::vector<std::string>(args.begin() + 2, args.end()), o);
+  }
+  if (command == "export") {
+    if (int rc = need_args(0, "no arguments (use flags)")) return rc;
+    nenep::cli::ExportOptions o;
+    o.subtree = absl::GetFlag(FLAGS_subtree);
+    o.from = absl::GetFlag(FLAGS_from);
+    o.to = absl::GetFlag(FLAGS_to);
+    o.format = absl::GetFlag(FLAGS_format);
+    o.out = absl::GetFlag(FLAGS_out);
+    return nenep::cli::Export(ctx, o);
   }
   if (command == "audit") {
     return nenep::cli::Audit(
