@@ -319,4 +319,41 @@ absl::StatusOr<RebuildResult> ProjectionStore::Rebuild() {
   return result;
 }
 
+absl::StatusOr<std::shared_ptr<const projections::Projection>>
+ProjectionStore::AsOf(storage::Position position) {
+  absl::MutexLock lock(&as_of_mu_);
+  for (const auto& [at, p] : as_of_) {
+    if (at == position) return p;
+  }
+  const absl::Time start = absl::Now();
+  std::shared_ptr<projections::Projection> p = NewProjection();
+  uint64_t events = 0, skipped = 0;
+  if (position > 0)
+    RETURN_IF_ERROR(Replay(p.get(), 1, position, &events, &skipped));
+  logging::Info(
+      "projection rebuilt as known at a past position",
+      {{"position", position},
+       {"events", events},
+       {"replay_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  if (as_of_.size() == 2) as_of_.erase(as_of_.begin());
+  as_of_.emplace_back(position, p);
+  return std::shared_ptr<const projections::Projection>(std::move(p));
+}
+
+absl::StatusOr<storage::Position> ProjectionStore::PositionAt(
+    absl::Time t, storage::Position head) const {
+  // recorded_at never goes backwards along the log: a binary search.
+  storage::Position lo = 0, hi = head;  // the answer is in [lo, hi]
+  while (lo < hi) {
+    const storage::Position mid = lo + (hi - lo + 1) / 2;
+    ASSIGN_OR_RETURN(storage::Record r, log_->Get(mid));
+    if (r.recorded_at <= t) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 }  // namespace nenep::services

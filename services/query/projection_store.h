@@ -58,6 +58,15 @@ class ProjectionStore final : public storage::CommitHook {
   // one at the same position (appends wait for the last step only).
   absl::StatusOr<RebuildResult> Rebuild() ABSL_LOCKS_EXCLUDED(rebuild_mu_);
 
+  // The projection as the log stood at `position` (<= the head): a fresh
+  // replay of positions 1..position, the last two kept.
+  absl::StatusOr<std::shared_ptr<const projections::Projection>> AsOf(
+      storage::Position position) ABSL_LOCKS_EXCLUDED(as_of_mu_);
+
+  // The last position up to `head` recorded at or before `t` (0: none).
+  absl::StatusOr<storage::Position> PositionAt(absl::Time t,
+                                               storage::Position head) const;
+
   uint64_t skipped_on_open() const { return skipped_on_open_; }
 
   // storage::CommitHook
@@ -91,6 +100,10 @@ class ProjectionStore final : public storage::CommitHook {
   storage::Position durable_ ABSL_GUARDED_BY(durable_mu_) = 0;
   absl::Status failed_ ABSL_GUARDED_BY(durable_mu_);
   uint64_t skipped_on_open_ = 0;
+  absl::Mutex as_of_mu_;  // held while one is built: one replay at a time
+  std::vector<std::pair<storage::Position,
+                        std::shared_ptr<const projections::Projection>>>
+      as_of_ ABSL_GUARDED_BY(as_of_mu_);
   // Committer-thread scratch: events of a request that came without their
   // decoded form (NewEvent::decoded, which the EventLog service sets).
   std::vector<v1::Event> scratch_;

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "services/common/calendar.h"
 #include "services/common/grpc_status.h"
+#include "services/common/proto_time.h"
 #include "storage/common/status_macros.h"
 
 namespace nenep::services {
@@ -268,13 +269,39 @@ Day QueryService::Today() const {
   return static_cast<Day>(DayNumber(LocalDay(options_.clock(), options_.zone)));
 }
 
+absl::StatusOr<std::shared_ptr<const projections::Projection>>
+QueryService::ProjectionAt(ProjectionStore* store, bool has_known,
+                           const v1::KnownAsOf& k) const {
+  if (!has_known || k.at_case() == v1::KnownAsOf::AT_NOT_SET) {
+    return store->Get();
+  }
+  const storage::Position head = store->Get()->applied();
+  storage::Position position = 0;
+  if (k.at_case() == v1::KnownAsOf::kPosition) {
+    position = k.position();
+    if (position > head) {
+      return absl::OutOfRangeError(
+          absl::StrCat("known_as_of.position: ", position,
+                       " is past the head (", head, ")"));
+    }
+  } else {
+    // The last event recorded at or before the instant: recorded_at never
+    // goes backwards along the log.
+    ASSIGN_OR_RETURN(
+        position, store->PositionAt(FromProtoTimestamp(k.recorded_at()), head));
+  }
+  if (position == head) return store->Get();
+  return store->AsOf(position);
+}
+
 absl::Status QueryService::DoGetUnit(const v1::GetUnitRequest& request,
                                      v1::Unit* response) {
   ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
   if (request.unit_id().empty()) return Invalid("unit_id", "required");
   ASSIGN_OR_RETURN(
       Day on, DateOr(request.has_as_of(), request.as_of(), "as_of", Today()));
-  auto p = store->Get();
+  ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
+                                        request.known_as_of()));
   ASSIGN_OR_RETURN(projections::UnitInfo info,
                    p->GetUnit(request.unit_id(), on));
   FillUnit(info, response);
@@ -289,7 +316,8 @@ absl::Status QueryService::DoListChildren(
   ASSIGN_OR_RETURN(
       Day on, DateOr(request.has_as_of(), request.as_of(), "as_of", Today()));
   ASSIGN_OR_RETURN(int size, PageSize(request.page_size(), "page_size"));
-  auto p = store->Get();
+  ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
+                                        request.known_as_of()));
   ASSIGN_OR_RETURN(std::vector<projections::UnitInfo> children,
                    p->Children(request.unit_id(), on));
   ASSIGN_OR_RETURN(size_t start,
@@ -310,7 +338,8 @@ absl::Status QueryService::DoFindUnits(const v1::FindUnitsRequest& request,
       Day on, DateOr(request.has_as_of(), request.as_of(), "as_of", Today()));
   const size_t limit =
       request.limit() == 0 ? 20 : std::min(request.limit(), kMaxPage);
-  auto p = store->Get();
+  ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
+                                        request.known_as_of()));
   for (const projections::UnitInfo& info :
        p->FindUnits(request.query(), on, request.include_inactive(), limit)) {
     FillUnit(info, response->add_units());
@@ -322,7 +351,8 @@ absl::Status QueryService::DoGetRollup(const v1::RollupRequest& request,
                                        v1::RollupResponse* response) {
   ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
   ASSIGN_OR_RETURN(projections::RollupQuery q, ToQuery(request));
-  auto p = store->Get();
+  ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
+                                        request.known_as_of()));
   ASSIGN_OR_RETURN(projections::Rollup r, p->GetRollup(q));
   const Day info_day = q.attribution == projections::Attribution::kAsRecorded
                            ? q.to
@@ -362,7 +392,9 @@ absl::Status QueryService::DoChildren(const v1::ChildrenRollupsRequest& request,
                                              absl::StrJoin(names, ", ")));
     }
   }
-  auto p = store->Get();
+  ASSIGN_OR_RETURN(auto p,
+                   ProjectionAt(store, request.rollup().has_known_as_of(),
+                                request.rollup().known_as_of()));
   ASSIGN_OR_RETURN(auto children, p->GetChildrenRollups(q));
   const Day info_day = q.attribution == projections::Attribution::kAsRecorded
                            ? q.to

@@ -69,6 +69,9 @@ class QueryService final : public v1::Query::CallbackService {
   absl::Status DoChildren(const v1::ChildrenRollupsRequest& request,
                           v1::ChildrenRollupsResponse* response);
   Day Today() const;
+  // The live projection, or the one known at `k` when it is set.
+  absl::StatusOr<std::shared_ptr<const projections::Projection>> ProjectionAt(
+      ProjectionStore* store, bool has_known, const v1::KnownAsOf& k) const;
 
   const ProjectionHandle* store_;
   QueryServiceOptions options_;

@@ -163,5 +163,31 @@ TEST_F(CliQueryTest, RebuildSaysTheProjectionsEqualTheLog) {
                              "the log gives"));
 }
 
+TEST_F(CliQueryTest, RollupKnownAsOfAPastPosition) {
+  std::string now, then, err;
+  ASSERT_EQ(Nenep({"rollup", "cb-bdv-dongnai", "--from_date=01/01/2021",
+                   "--to_date=15/03/2024", "--known_as_of=361"},
+                  &then, &err),
+            0)
+      << err;
+  ASSERT_EQ(Nenep({"rollup", "cb-bdv-dongnai", "--from_date=01/01/2021",
+                   "--to_date=15/03/2024"},
+                  &now, &err),
+            0)
+      << err;
+  EXPECT_EQ(then, now);  // the whole demo: nothing changed since
+  // Position 1 knew nothing of the cell.
+  EXPECT_EQ(Nenep({"rollup", "cb-bdv-dongnai", "--from_date=01/01/2021",
+                   "--to_date=15/03/2024", "--known_as_of=1"},
+                  &then, &err),
+            1);
+  EXPECT_THAT(err, HasSubstr("NOT_FOUND"));
+  EXPECT_EQ(Nenep({"rollup", "cb-bdv-dongnai", "--period=2023",
+                   "--known_as_of=yesterday"},
+                  &then, &err),
+            2);
+  EXPECT_THAT(err, HasSubstr("RFC 3339"));
+}
+
 }  // namespace
 }  // namespace nenep

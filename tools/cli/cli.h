@@ -79,6 +79,9 @@ struct RollupOptions {
   bool children = false;       // the direct children's breakdown
   std::string sort_by;
   bool descending = false;
+  // Known as of a log position ("1234") or a recorded instant (RFC 3339,
+  // e.g. 2024-03-15T17:00:00+07:00); "" = now.
+  std::string known_as_of;
 };
 int Rollup(const Context& ctx, const std::string& unit_id,
            const RollupOptions& options);
@@ -142,9 +145,9 @@ int Audit(const Context& ctx, const std::vector<std::string>& args, bool fresh,
           uint64_t tree_size);
 
 struct ExportOptions {
-  std::string subtree;        // a unit: only events in its subtree
-  uint64_t from = 0;          // first position; 0 = 1
-  uint64_t to = 0;            // last position; 0 = the signed head's size
+  std::string subtree;           // a unit: only events in its subtree
+  uint64_t from = 0;             // first position; 0 = 1
+  uint64_t to = 0;               // last position; 0 = the signed head's size
   std::string format = "jsonl";  // jsonl | csv
   std::string out;               // a file; "" = stdout
 };

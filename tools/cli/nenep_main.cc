@@ -74,6 +74,10 @@ ABSL_FLAG(bool, children, false,
 ABSL_FLAG(std::string, sort_by, "",
           "rollup --children: a measure, e.g. regular_compliance.");
 ABSL_FLAG(bool, descending, false, "rollup --children: largest first.");
+ABSL_FLAG(std::string, known_as_of, "",
+          "rollup: as the system knew it at a log position (e.g. 1234) or a "
+          "recorded instant (RFC 3339, e.g. 2024-03-15T17:00:00+07:00); "
+          "later corrections left out.");
 ABSL_FLAG(std::string, types, "",
           "tail: event types, comma-separated (e.g. SessionHeld,UnitMoved).");
 ABSL_FLAG(std::string, subtree, "",
@@ -112,6 +116,7 @@ constexpr char kUsage[] =
     "                    --period=2024|2024-H1|2024-Q2|2024-03 or\n"
     "                    --phase=2021-2023 [--as_of_structure=dd/mm/yyyy]\n"
     "                    [--children --sort_by=MEASURE --descending]\n"
+    "                    [--known_as_of=POSITION|RFC3339_TIME]\n"
     "  rebuild           recompute the projections from the log and compare\n"
     "  tail              follow the log live [--from=POSITION (default: new\n"
     "                    events only) --types=A,B --subtree=UNIT --count=N]\n"
@@ -245,6 +250,7 @@ int main(int argc, char** argv) {
     o.children = absl::GetFlag(FLAGS_children);
     o.sort_by = absl::GetFlag(FLAGS_sort_by);
     o.descending = absl::GetFlag(FLAGS_descending);
+    o.known_as_of = absl::GetFlag(FLAGS_known_as_of);
     return nenep::cli::Rollup(ctx, args[2], o);
   }
   if (command == "tail") {

@@ -321,6 +321,25 @@ int Rollup(const Context& ctx, const std::string& unit_id,
       return 2;
     }
   }
+  if (!options.known_as_of.empty()) {
+    uint64_t position = 0;
+    absl::Time t;
+    std::string error;
+    if (absl::SimpleAtoi(options.known_as_of, &position)) {
+      request.mutable_known_as_of()->set_position(position);
+    } else if (absl::ParseTime(absl::RFC3339_full, options.known_as_of, &t,
+                               &error)) {
+      const int64_t micros = absl::ToUnixMicros(t);
+      auto* ts = request.mutable_known_as_of()->mutable_recorded_at();
+      ts->set_seconds(micros / 1000000);
+      ts->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+    } else {
+      *ctx.err << "nenep: --known_as_of '" << options.known_as_of
+               << "' is neither a log position nor an RFC 3339 time (e.g. "
+                  "2024-03-15T17:00:00+07:00)\n";
+      return 2;
+    }
+  }
   auto stub = v1::Query::NewStub(ctx.channel);
   const std::string attribution =
       options.structure_date.empty()
