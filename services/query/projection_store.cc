@@ -356,4 +356,19 @@ absl::StatusOr<storage::Position> ProjectionStore::PositionAt(
   return lo;
 }
 
+absl::StatusOr<std::shared_ptr<const projections::Projection>>
+ProjectionStore::ReplayTo(
+    storage::Position to,
+    const std::function<void(storage::Position)>& progress, uint64_t* events,
+    uint64_t* skipped) const {
+  constexpr storage::Position kStep = 200000;
+  std::shared_ptr<projections::Projection> p = NewProjection();
+  for (storage::Position from = 1; from <= to; from += kStep) {
+    const storage::Position last = std::min(to, from + kStep - 1);
+    RETURN_IF_ERROR(Replay(p.get(), from, last, events, skipped));
+    if (progress) progress(last);
+  }
+  return std::shared_ptr<const projections::Projection>(std::move(p));
+}
+
 }  // namespace nenep::services

@@ -12,6 +12,7 @@
 //   ... store->Get()->GetRollup(q); store->AwaitDurable(position) ...
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,13 @@ class ProjectionStore final : public storage::CommitHook {
   // replay of positions 1..position, the last two kept.
   absl::StatusOr<std::shared_ptr<const projections::Projection>> AsOf(
       storage::Position position) ABSL_LOCKS_EXCLUDED(as_of_mu_);
+
+  // A fresh projection of positions 1..to, apart from the live one;
+  // `progress` is told the position reached after each step.
+  absl::StatusOr<std::shared_ptr<const projections::Projection>> ReplayTo(
+      storage::Position to,
+      const std::function<void(storage::Position)>& progress, uint64_t* events,
+      uint64_t* skipped) const;
 
   // The last position up to `head` recorded at or before `t` (0: none).
   absl::StatusOr<storage::Position> PositionAt(absl::Time t,

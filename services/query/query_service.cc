@@ -347,17 +347,16 @@ absl::Status QueryService::DoFindUnits(const v1::FindUnitsRequest& request,
   return store->AwaitDurable(p->applied(), kDurableWait);
 }
 
-absl::Status QueryService::DoGetRollup(const v1::RollupRequest& request,
-                                       v1::RollupResponse* response) {
-  ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+// The rollup `request` asks for, on projection `p`.
+absl::Status RollupOn(const projections::Projection& p,
+                      const v1::RollupRequest& request,
+                      v1::RollupResponse* response) {
   ASSIGN_OR_RETURN(projections::RollupQuery q, ToQuery(request));
-  ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
-                                        request.known_as_of()));
-  ASSIGN_OR_RETURN(projections::Rollup r, p->GetRollup(q));
+  ASSIGN_OR_RETURN(projections::Rollup r, p.GetRollup(q));
   const Day info_day = q.attribution == projections::Attribution::kAsRecorded
                            ? q.to
                            : q.structure_date;
-  ASSIGN_OR_RETURN(projections::UnitInfo info, p->GetUnit(q.unit_id, info_day));
+  ASSIGN_OR_RETURN(projections::UnitInfo info, p.GetUnit(q.unit_id, info_day));
   FillUnit(info, response->mutable_unit());
   FillRollup(r, response->mutable_rollup());
   *response->mutable_from() = ToDate(q.from);
@@ -369,9 +368,17 @@ absl::Status QueryService::DoGetRollup(const v1::RollupRequest& request,
   if (q.attribution == projections::Attribution::kAsOfStructure) {
     *response->mutable_structure_date() = ToDate(q.structure_date);
   }
-  const uint64_t position = p->applied();
-  response->set_position(position);
-  return store->AwaitDurable(position, kDurableWait);
+  response->set_position(p.applied());
+  return absl::OkStatus();
+}
+
+absl::Status QueryService::DoGetRollup(const v1::RollupRequest& request,
+                                       v1::RollupResponse* response) {
+  ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+  ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
+                                        request.known_as_of()));
+  RETURN_IF_ERROR(RollupOn(*p, request, response));
+  return store->AwaitDurable(response->position(), kDurableWait);
 }
 
 absl::Status QueryService::DoChildren(const v1::ChildrenRollupsRequest& request,
@@ -490,6 +497,103 @@ grpc::ServerUnaryReactor* ProjectionsService::Rebuild(
     reactor->Finish(ToGrpcStatus(r.status()));
   }).detach();
   return reactor;
+}
+
+namespace {
+
+// Replay: a thread replays and writes progress, one message at a time.
+class ReplayReactor final
+    : public grpc::ServerWriteReactor<v1::ReplayProgress> {
+ public:
+  ReplayReactor(ProjectionStore* store, const v1::ReplayRequest& request)
+      : store_(store), request_(request) {
+    std::thread([this] { Finish(ToGrpcStatus(Run())); }).detach();
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    failed_ = !ok;
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  bool Write(const v1::ReplayProgress& m) {
+    absl::MutexLock lock(&mu_);
+    if (failed_) return false;
+    message_ = m;
+    writing_ = true;
+    StartWrite(&message_);
+    auto done = [this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; };
+    mu_.Await(absl::Condition(&done));
+    return !failed_;
+  }
+
+  absl::Status Run() {
+    const absl::Time start = absl::Now();
+    const storage::Position head = store_->Get()->applied();
+    storage::Position to = head;
+    if (request_.to_case() == v1::ReplayRequest::kToPosition &&
+        request_.to_position() != 0) {
+      to = request_.to_position();
+      if (to > head) {
+        return absl::OutOfRangeError(absl::StrCat(
+            "to_position: ", to, " is past the head (", head, ")"));
+      }
+    } else if (request_.to_case() == v1::ReplayRequest::kToRecordedAt) {
+      ASSIGN_OR_RETURN(
+          to, store_->PositionAt(FromProtoTimestamp(request_.to_recorded_at()),
+                                 head));
+    }
+    uint64_t events = 0, skipped = 0;
+    bool gone = false;
+    ASSIGN_OR_RETURN(auto p, store_->ReplayTo(
+                                 to,
+                                 [&](storage::Position at) {
+                                   v1::ReplayProgress m;
+                                   m.set_position(at);
+                                   m.set_target(to);
+                                   if (!gone && !Write(m)) gone = true;
+                                 },
+                                 &events, &skipped));
+    v1::ReplayProgress last;
+    last.set_position(to);
+    last.set_target(to);
+    v1::ReplayResult* r = last.mutable_result();
+    r->set_position(to);
+    r->set_events(events);
+    r->set_skipped_events(skipped);
+    r->set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+    r->set_checksum(p->Checksum());
+    for (const v1::RollupRequest& q : request_.rollups()) {
+      RETURN_IF_ERROR(RollupOn(*p, q, r->add_rollups()));
+    }
+    Write(last);
+    return absl::OkStatus();
+  }
+
+  ProjectionStore* const store_;
+  const v1::ReplayRequest request_;
+  absl::Mutex mu_;
+  v1::ReplayProgress message_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class RefusedReplay final
+    : public grpc::ServerWriteReactor<v1::ReplayProgress> {
+ public:
+  explicit RefusedReplay(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::ReplayProgress>* ProjectionsService::Replay(
+    grpc::CallbackServerContext* context, const v1::ReplayRequest* request) {
+  absl::StatusOr<ProjectionStore*> store = store_->Get();
+  if (!store.ok()) return new RefusedReplay(store.status());
+  return new ReplayReactor(*store, *request);
 }
 
 }  // namespace nenep::services

@@ -84,6 +84,10 @@ class ProjectionsService final : public v1::Projections::CallbackService {
   grpc::ServerUnaryReactor* Rebuild(grpc::CallbackServerContext* context,
                                     const v1::RebuildRequest* request,
                                     v1::RebuildResponse* response) override;
+  // Streams progress while a separate state replays (its own thread).
+  grpc::ServerWriteReactor<v1::ReplayProgress>* Replay(
+      grpc::CallbackServerContext* context,
+      const v1::ReplayRequest* request) override;
 
  private:
   const ProjectionHandle* store_;

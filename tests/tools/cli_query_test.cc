@@ -2,6 +2,8 @@
 // holding the shipped demo data: dates as dd/mm/yyyy, Vietnamese names
 // aligned by the columns they take on screen, machine output with --json.
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -187,6 +189,50 @@ TEST_F(CliQueryTest, RollupKnownAsOfAPastPosition) {
                   &then, &err),
             2);
   EXPECT_THAT(err, HasSubstr("RFC 3339"));
+}
+
+// `nenep replay`: a separate state up to a position, with the same
+// checksum every time and the live state's checksum when it goes to the
+// head; rollups of chosen units printed and kept in the output directory.
+TEST_F(CliQueryTest, ReplayIsDeterministicAndLeavesTheLiveStateAlone) {
+  const std::string dir = server_.dir();
+  std::string a, b, head, err;
+  ASSERT_EQ(Nenep({"replay", "--to=200", "--units=cb-bdv-dongnai",
+                   "--phase=2021-2023", "--out_dir=" + dir + "/r1"},
+                  &a, &err),
+            0)
+      << err;
+  ASSERT_EQ(Nenep({"replay", "--to=200", "--units=cb-bdv-dongnai",
+                   "--phase=2021-2023", "--out_dir=" + dir + "/r2"},
+                  &b, &err),
+            0)
+      << err;
+  EXPECT_THAT(a, HasSubstr("up to position 200"));
+  const std::string checksum = a.substr(a.find("checksum ") + 9, 64);
+  EXPECT_EQ(b.substr(b.find("checksum ") + 9, 64), checksum);
+  std::ifstream r1(dir + "/r1/replay.json"), r2(dir + "/r2/replay.json");
+  std::string j1((std::istreambuf_iterator<char>(r1)), {});
+  std::string j2((std::istreambuf_iterator<char>(r2)), {});
+  EXPECT_THAT(j1, HasSubstr(checksum));
+  std::ifstream rollups(dir + "/r1/rollups.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(rollups, line));
+  EXPECT_THAT(line, HasSubstr("\"unitId\":\"cb-bdv-dongnai\""));
+
+  // To the head: the checksum of the live state (nenep rebuild's).
+  ASSERT_EQ(Nenep({"replay", "--out_dir=" + dir + "/r3"}, &head, &err), 0)
+      << err;
+  EXPECT_THAT(head, HasSubstr("up to position 361"));
+  std::string rebuild;
+  ASSERT_EQ(Nenep({"rebuild", "--json"}, &rebuild, &err), 0) << err;
+  EXPECT_THAT(rebuild, HasSubstr(head.substr(head.find("checksum ") + 9, 64)));
+  EXPECT_NE(head.substr(head.find("checksum ") + 9, 64), checksum);
+  // The live state was not touched: it still answers at 361.
+  ASSERT_EQ(Nenep({"status"}, &a, &err), 0) << err;
+  EXPECT_THAT(a, HasSubstr("projections at #361"));
+  EXPECT_EQ(
+      Nenep({"replay", "--to=5000", "--out_dir=" + dir + "/r4"}, &a, &err), 1);
+  EXPECT_THAT(err, HasSubstr("past the head"));
 }
 
 }  // namespace

@@ -117,6 +117,18 @@ struct GroupsOptions {
 int Groups(const Context& ctx, const std::vector<std::string>& args,
            const GroupsOptions& options);
 
+struct ReplayOptions {
+  uint64_t to = 0;                 // last position; 0 = the head
+  std::string known_as_of;         // or: the last event recorded by this time
+  std::vector<std::string> units;  // rollups of these, over `rollup`'s range
+  RollupOptions rollup;
+  std::string out_dir;  // replay.json and rollups.jsonl go here
+};
+// `nenep replay`: the server replays the log up to a position or instant
+// into a separate state (the live one untouched), with a progress bar; the
+// checksum and the units' rollups are printed and written to out_dir.
+int Replay(const Context& ctx, const ReplayOptions& options);
+
 // Rebuilds the projections from the log and compares them with the live
 // ones; 1 if they differed.
 int Rebuild(const Context& ctx);

@@ -40,7 +40,12 @@ ABSL_FLAG(bool, progress, true,
 ABSL_FLAG(std::string, backup_dir, "", "restore: the backup directory.");
 ABSL_FLAG(std::string, data_dir, "",
           "restore: the new data directory; verify: the store to check.");
-ABSL_FLAG(uint64_t, to, 0, "export: last position (default: all).");
+ABSL_FLAG(uint64_t, to, 0,
+          "export, replay: last position (default: all, the head).");
+ABSL_FLAG(std::string, units, "",
+          "replay: units whose rollups to print (comma-separated), over the "
+          "rollup range flags.");
+ABSL_FLAG(std::string, out_dir, "", "replay: where its results go.");
 ABSL_FLAG(std::string, format, "jsonl", "export: jsonl or csv.");
 ABSL_FLAG(std::string, out, "",
           "export: write to this file (via a temporary file renamed into "
@@ -131,6 +136,10 @@ constexpr char kUsage[] =
     "  audit proof POS   an event's inclusion proof [--tree_size=N]\n"
     "  audit consistency FIRST [SECOND]   a consistency proof; with --json\n"
     "                    each is what nenep-verify-proof checks offline\n"
+    "  replay            replay the log into a separate state up to\n"
+    "                    --to=POSITION or --known_as_of=TIME, with progress;\n"
+    "                    checksum and rollups of --units=A,B (with a range\n"
+    "                    as for rollup) printed and kept in --out_dir=DIR\n"
     "  export            events with correction chain, leaf hash and proof\n"
     "                    under a signed head [--subtree=UNIT --from --to\n"
     "                    --format=jsonl|csv --out=FILE]\n"
@@ -277,6 +286,21 @@ int main(int argc, char** argv) {
     o.all = absl::GetFlag(FLAGS_all);
     return nenep::cli::Groups(
         ctx, std::vector<std::string>(args.begin() + 2, args.end()), o);
+  }
+  if (command == "replay") {
+    if (int rc = need_args(0, "no arguments (use flags)")) return rc;
+    nenep::cli::ReplayOptions o;
+    o.to = absl::GetFlag(FLAGS_to);
+    o.known_as_of = absl::GetFlag(FLAGS_known_as_of);
+    const std::string units = absl::GetFlag(FLAGS_units);
+    if (!units.empty()) o.units = absl::StrSplit(units, ',');
+    o.rollup.from = absl::GetFlag(FLAGS_from_date);
+    o.rollup.to = absl::GetFlag(FLAGS_to_date);
+    o.rollup.period = absl::GetFlag(FLAGS_period);
+    o.rollup.phase = absl::GetFlag(FLAGS_phase);
+    o.rollup.structure_date = absl::GetFlag(FLAGS_as_of_structure);
+    o.out_dir = absl::GetFlag(FLAGS_out_dir);
+    return nenep::cli::Replay(ctx, o);
   }
   if (command == "export") {
     if (int rc = need_args(0, "no arguments (use flags)")) return rc;

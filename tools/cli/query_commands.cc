@@ -3,6 +3,8 @@
 // their displayed width) or, with --json, for machines.
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -286,9 +288,13 @@ int Units(const Context& ctx, const std::string& unit_id,
   return 0;
 }
 
-int Rollup(const Context& ctx, const std::string& unit_id,
-           const RollupOptions& options) {
-  v1::RollupRequest request;
+namespace {
+
+// The request of `nenep rollup` (and of replay's rollups); 0, or the exit
+// code of a usage error (said on ctx.err).
+int BuildRollupRequest(const Context& ctx, const std::string& unit_id,
+                       const RollupOptions& options,
+                       v1::RollupRequest& request) {
   request.set_unit_id(unit_id);
   const int ranges = (!options.from.empty() || !options.to.empty()) +
                      !options.period.empty() + !options.phase.empty();
@@ -340,6 +346,15 @@ int Rollup(const Context& ctx, const std::string& unit_id,
       return 2;
     }
   }
+  return 0;
+}
+
+}  // namespace
+
+int Rollup(const Context& ctx, const std::string& unit_id,
+           const RollupOptions& options) {
+  v1::RollupRequest request;
+  if (int rc = BuildRollupRequest(ctx, unit_id, options, request)) return rc;
   auto stub = v1::Query::NewStub(ctx.channel);
   const std::string attribution =
       options.structure_date.empty()
@@ -445,6 +460,121 @@ int Rebuild(const Context& ctx) {
     }
   }
   return response.equal() ? 0 : 1;
+}
+
+}  // namespace nenep::cli
+
+namespace nenep::cli {
+
+int Replay(const Context& ctx, const ReplayOptions& o) {
+  v1::ReplayRequest request;
+  if (o.to != 0 && !o.known_as_of.empty()) {
+    *ctx.err << "nenep: replay: give --to=POSITION or --known_as_of=TIME, "
+                "not both\n";
+    return 2;
+  }
+  if (!o.known_as_of.empty()) {
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, o.known_as_of, &t, &error)) {
+      *ctx.err << "nenep: --known_as_of '" << o.known_as_of
+               << "' is not an RFC 3339 time (e.g. "
+                  "2024-03-15T17:00:00+07:00)\n";
+      return 2;
+    }
+    const int64_t micros = absl::ToUnixMicros(t);
+    request.mutable_to_recorded_at()->set_seconds(micros / 1000000);
+    request.mutable_to_recorded_at()->set_nanos(
+        static_cast<int32_t>(micros % 1000000) * 1000);
+  } else {
+    request.set_to_position(o.to);
+  }
+  for (const std::string& unit : o.units) {
+    if (int rc =
+            BuildRollupRequest(ctx, unit, o.rollup, *request.add_rollups())) {
+      return rc;
+    }
+  }
+  if (o.out_dir.empty()) {
+    *ctx.err << "nenep: replay needs --out_dir (where its results go; the "
+                "live store is not touched)\n";
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.out_dir, ec);
+  if (ec) {
+    *ctx.err << "nenep: replay: cannot create " << o.out_dir << ": "
+             << ec.message() << "\n";
+    return 1;
+  }
+  auto stub = v1::Projections::NewStub(ctx.channel);
+  grpc::ClientContext call;  // a replay of a large log takes a while
+  auto reader = stub->Replay(&call, request);
+  v1::ReplayProgress m;
+  v1::ReplayResult result;
+  const bool tty = ctx.progress;
+  while (reader->Read(&m)) {
+    if (m.has_result()) {
+      result = m.result();
+    } else if (tty && m.target() > 0) {
+      *ctx.err << absl::StrFormat("\rreplaying %d / %d events (%.0f%%)",
+                                  m.position(), m.target(),
+                                  100.0 * m.position() / m.target())
+               << std::flush;
+    }
+  }
+  if (tty) *ctx.err << "\r" << std::string(60, ' ') << "\r";
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) {
+    *ctx.err << "nenep: replay failed: " << Describe(ctx, s) << "\n";
+    return 1;
+  }
+  // Results: replay.json (what was replayed, the checksum) and one JSON line
+  // per rollup, written then renamed into place.
+  v1::ReplayResult summary = result;
+  summary.clear_rollups();
+  std::string rollups;
+  for (const v1::RollupResponse& r : result.rollups()) {
+    absl::StrAppend(&rollups, ToJson(r), "\n");
+  }
+  for (const auto& [name, text] : {std::pair<std::string, std::string>{
+                                       "replay.json", ToJson(summary) + "\n"},
+                                   {"rollups.jsonl", rollups}}) {
+    const std::string path = o.out_dir + "/" + name;
+    {
+      std::ofstream f(path + ".partial", std::ios::trunc);
+      f << text;
+      f.close();
+      if (!f) {
+        *ctx.err << "nenep: replay: cannot write " << path << "\n";
+        return 1;
+      }
+    }
+    std::filesystem::rename(path + ".partial", path, ec);
+    if (ec) {
+      *ctx.err << "nenep: replay: cannot write " << path << "\n";
+      return 1;
+    }
+  }
+  if (ctx.json) {
+    *ctx.out << ToJson(result) << "\n";
+    return 0;
+  }
+  *ctx.out << absl::StrFormat(
+      "replayed %d events up to position %d in %.1f s (%d refused); "
+      "checksum %s\nresults in %s\n",
+      result.events(), result.position(), result.seconds(),
+      result.skipped_events(), result.checksum(), o.out_dir);
+  for (const v1::RollupResponse& r : result.rollups()) {
+    const v1::Rollup& x = r.rollup();
+    *ctx.out << absl::StrFormat(
+        "%s: %d cells, %d members, %d sessions (%d regular, %d thematic), "
+        "attendance %.1f%%, regular compliance %.1f%%\n",
+        r.unit().name(), x.cells(), x.members(), x.sessions_total(),
+        x.sessions_regular(), x.sessions_thematic(), 100 * x.attendance_rate(),
+        100 * x.regular_compliance());
+  }
+  return 0;
 }
 
 }  // namespace nenep::cli
