@@ -152,9 +152,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       &s->store_, &s->projection_handle_, &s->head_watch_);
   s->groups_service_ =
       std::make_unique<ConsumerGroupsService>(&s->groups_handle_);
-  s->audit_service_ =
-      std::make_unique<AuditService>(&s->store_, &s->signer_handle_,
-                                     &s->projection_handle_);
+  s->audit_service_ = std::make_unique<AuditService>(
+      &s->store_, &s->signer_handle_, &s->projection_handle_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
