@@ -492,22 +492,30 @@ absl::StatusOr<v1::PullResponse> GroupManager::Pull(const v1::PullRequest& r) {
   return out;
 }
 
+absl::StatusOr<std::set<Position>> GroupManager::HeldBy(
+    Group* g, const google::protobuf::RepeatedField<uint64_t>& positions,
+    const std::string& member) {
+  std::set<Position> out(positions.begin(), positions.end());
+  for (Position p : out) {
+    if (InFlightTo(g, p, member) == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "position ", p, " is not in flight to member '", member,
+          "' of group '", g->rec.name(),
+          "': never delivered to it, already acked, or its ack deadline "
+          "passed and it went back to the group"));
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<v1::AckResponse> GroupManager::Ack(const v1::AckRequest& r) {
   RETURN_IF_ERROR(CheckMember(r.member()));
   RETURN_IF_ERROR(CheckPositions(r.positions()));
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Group * g, Find(r.group()));
   const absl::Time now = options_.clock();
-  std::set<Position> positions(r.positions().begin(), r.positions().end());
-  for (Position p : positions) {
-    if (InFlightTo(g, p, r.member()) == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "position ", p, " is not in flight to member '", r.member(),
-          "' of group '", r.group(),
-          "': never delivered to it, already acked, or its ack deadline "
-          "passed and it went back to the group"));
-    }
-  }
+  ASSIGN_OR_RETURN(std::set<Position> positions,
+                   HeldBy(g, r.positions(), r.member()));
   Touch(g, r.member(), now);
   std::vector<StateWrite> writes;
   for (Position p : positions) {
@@ -537,14 +545,8 @@ absl::StatusOr<v1::NackResponse> GroupManager::Nack(const v1::NackRequest& r) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Group * g, Find(r.group()));
   const absl::Time now = options_.clock();
-  std::set<Position> positions(r.positions().begin(), r.positions().end());
-  for (Position p : positions) {
-    if (InFlightTo(g, p, r.member()) == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "position ", p, " is not in flight to member '", r.member(),
-          "' of group '", r.group(), "': it cannot be nacked by it"));
-    }
-  }
+  ASSIGN_OR_RETURN(std::set<Position> positions,
+                   HeldBy(g, r.positions(), r.member()));
   Touch(g, r.member(), now);
   std::vector<StateWrite> writes;
   v1::NackResponse out;

@@ -132,6 +132,10 @@ class GroupManager {
   Entry* InFlightTo(Group* g, storage::Position position,
                     const std::string& member)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `positions`, each in flight to `member`; else kFailedPrecondition.
+  absl::StatusOr<std::set<storage::Position>> HeldBy(
+      Group* g, const google::protobuf::RepeatedField<uint64_t>& positions,
+      const std::string& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes an in-flight entry back from its member.
   void Release(Group* g, storage::Position position, Entry* e)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

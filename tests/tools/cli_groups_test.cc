@@ -9,37 +9,17 @@
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "nenep/v1/groups.grpc.pb.h"
+#include "tests/testing/demo_cli_test.h"
 #include "tests/testing/process.h"
 #include "tests/testing/test_server.h"
 
 namespace nenep {
 namespace {
 
-using ::nenep::testing::BinaryPath;
-using ::nenep::testing::RunCommand;
-using ::nenep::testing::TestServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class CliGroupsTest : public ::testing::Test {
- protected:
-  CliGroupsTest() {
-    std::string out, err;
-    EXPECT_EQ(Nenep({"import",
-                     std::string(NENEP_SOURCE_DIR) + "/tools/demo/demo.jsonl"},
-                    &out, &err),
-              0)
-        << err;
-  }
-  int Nenep(std::vector<std::string> args, std::string* out,
-            std::string* err = nullptr) {
-    std::vector<std::string> argv = {BinaryPath("tools/nenep"),
-                                     "--server=" + server_.address()};
-    for (auto& a : args) argv.push_back(std::move(a));
-    return RunCommand(argv, out, err);
-  }
-  TestServer server_;
-};
+class CliGroupsTest : public testing::DemoCliTest {};
 
 TEST_F(CliGroupsTest, CreateConsumeListParkReplayDelete) {
   std::string out, err;

@@ -10,15 +10,13 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/demo_cli_test.h"
 #include "tests/testing/process.h"
 #include "tests/testing/test_server.h"
 
 namespace nenep {
 namespace {
 
-using ::nenep::testing::BinaryPath;
-using ::nenep::testing::RunCommand;
-using ::nenep::testing::TestServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -29,25 +27,7 @@ size_t Columns(absl::string_view s) {
   return n;
 }
 
-class CliQueryTest : public ::testing::Test {
- protected:
-  CliQueryTest() {
-    std::string out, err;
-    EXPECT_EQ(Nenep({"import",
-                     std::string(NENEP_SOURCE_DIR) + "/tools/demo/demo.jsonl"},
-                    &out, &err),
-              0)
-        << err;
-  }
-  int Nenep(std::vector<std::string> args, std::string* out,
-            std::string* err = nullptr) {
-    std::vector<std::string> argv = {BinaryPath("tools/nenep"),
-                                     "--server=" + server_.address()};
-    for (auto& a : args) argv.push_back(std::move(a));
-    return RunCommand(argv, out, err);
-  }
-  TestServer server_;  // with projections
-};
+class CliQueryTest : public testing::DemoCliTest {};
 
 TEST_F(CliQueryTest, RollupPrintsTheSeedFiguresWithVietnameseDates) {
   std::string out, err;
