@@ -212,20 +212,28 @@ MerkleBuilder::MerkleBuilder(uint64_t size, std::vector<std::string> edge)
 std::vector<MerkleBuilder::NewNode> MerkleBuilder::Add(
     absl::string_view leaf_hash) {
   std::vector<NewNode> out;
+  Add(leaf_hash, [&](int level, uint64_t index, absl::string_view hash) {
+    out.push_back({level, index, std::string(hash)});
+  });
+  return out;
+}
+
+void MerkleBuilder::Add(
+    absl::string_view leaf_hash,
+    absl::FunctionRef<void(int, uint64_t, absl::string_view)> on_node) {
   uint64_t index = size_++;
   std::string hash(leaf_hash);
   for (int level = 0;; ++level) {
-    out.push_back({level, index, hash});
+    on_node(level, index, hash);
     if (edge_.size() <= static_cast<size_t>(level)) edge_.resize(level + 1);
     if ((index & 1) == 0) {  // a left child: wait for its sibling
-      edge_[level] = hash;
-      break;
+      edge_[level].swap(hash);
+      return;
     }
     hash = NodeHash(edge_[level], hash);
     edge_[level].clear();
     index >>= 1;
   }
-  return out;
 }
 
 std::string MerkleBuilder::Root() const {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -77,6 +78,11 @@ class MerkleBuilder {
   MerkleBuilder(uint64_t size = 0, std::vector<std::string> edge = {});
 
   std::vector<NewNode> Add(absl::string_view leaf_hash);
+  // The same, telling `on_node` of each node instead of gathering them.
+  void Add(
+      absl::string_view leaf_hash,
+      absl::FunctionRef<void(int level, uint64_t index, absl::string_view hash)>
+          on_node);
   uint64_t size() const { return size_; }
   // The root of the tree of size() leaves, from the right edge.
   std::string Root() const;

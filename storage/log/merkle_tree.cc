@@ -186,12 +186,11 @@ absl::Status RocksDbEventLog::HashRecords(
   for (absl::string_view record : records) {
     const std::string leaf = merkle::LeafHash(record);
     leaf_block_ += leaf;
-    for (merkle::MerkleBuilder::NewNode& n : builder_->Add(leaf)) {
-      if (IsStoredMerkleLevel(n.level)) {
-        batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(n.level, n.index)),
-                  AsSlice(n.hash));
+    builder_->Add(leaf, [&](int level, uint64_t index, absl::string_view h) {
+      if (IsStoredMerkleLevel(level)) {
+        batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(level, index)), AsSlice(h));
       }
-    }
+    });
     if (builder_->size() % kMerkleLeavesPerBlock == 0) {
       batch.Put(merkle_cf_,
                 AsSlice(MerkleLeafBlockKey(
