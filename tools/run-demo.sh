@@ -66,6 +66,10 @@ nenepd is serving the demo store in $DATA_DIR at $LISTEN. Try:
   $NENEP rebuild                              # projections == the log?
   $NENEP read --stream=sessions-cb-cthads-tn  # one stream: a cell's sessions
   $NENEP get 1                                # one event in full
+  $NENEP tail --from=350                      # the log's end, then live (Ctrl-C)
+  $NENEP groups create reports --types=SessionHeld && $NENEP groups consume reports --member=me --count=5
+  $NENEP audit head --fresh                   # a signed Merkle tree head of the log
+  $NENEP export --subtree=cb-cthads-tn --out=thads.jsonl   # with proofs, for auditors
 Ctrl-C stops the server cleanly.
 MSG
 wait $pid

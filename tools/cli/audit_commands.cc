@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
 #include "nenep/v1/audit.grpc.pb.h"
+#include "services/common/calendar.h"
 #include "tools/cli/cli.h"
 
 namespace nenep::cli {
@@ -52,11 +53,15 @@ int Audit(const Context& ctx, const std::vector<std::string>& args, bool fresh,
     if (ctx.json) {
       *ctx.out << ToJson(h) << "\n";
     } else {
+      const absl::TimeZone zone =
+          services::VietnamTimeZone().value_or(absl::UTCTimeZone());
       *ctx.out << absl::StrFormat(
-          "tree head: %d events\nroot:       %s\nsigned:     %d.%06d (Unix "
-          "time)\npublic key: %s (key %s)\n",
+          "tree head: %d events\nroot:       %s\nsigned:     %s "
+          "(Asia/Ho_Chi_Minh)\npublic key: %s (key %s)\n",
           h.tree_size(), absl::BytesToHexString(h.root_hash()),
-          h.timestamp().seconds(), h.timestamp().nanos() / 1000,
+          absl::FormatTime("%d/%m/%Y %H:%M:%S",
+                           absl::FromUnixSeconds(h.timestamp().seconds()),
+                           zone),
           absl::BytesToHexString(h.public_key()), h.key_id());
     }
     return 0;
