@@ -35,6 +35,7 @@ grpc::ServerUnaryReactor* AdminService::GetStatus(
     }
     response->set_disk_bytes(stats.disk_bytes);
     response->set_appends_total(stats.appends_committed);
+    response->set_merkle_tree_size((*log)->TreeSize());
   }
   if (options_.projections != nullptr) {
     absl::StatusOr<ProjectionStore*> store = options_.projections->Get();

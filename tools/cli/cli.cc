@@ -649,6 +649,8 @@ int Status(const Context& ctx) {
                               HumanBytes(status.disk_bytes()));
   *ctx.out << absl::StrFormat("appends     %d since start\n",
                               status.appends_total());
+  *ctx.out << absl::StrFormat("merkle tree %d events hashed\n",
+                              status.merkle_tree_size());
   if (status.has_projections()) {
     const v1::ProjectionStatus& p = status.projections();
     if (!p.enabled()) {
