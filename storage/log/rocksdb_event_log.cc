@@ -86,12 +86,16 @@ absl::Status RocksDbEventLog::Init() {
     requests_cf.write_buffer_size = 16 << 20;
   }
 
+  // The Merkle tree: SHA-256 hashes do not compress.
+  rocksdb::ColumnFamilyOptions merkle_cf(base);
+  merkle_cf.compression = rocksdb::kNoCompression;
+
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(base)},
       {kLogCf, log_cf},
       {kRequestsCf, requests_cf},
       {kStateCf, rocksdb::ColumnFamilyOptions(base)},
-      {kMerkleCf, rocksdb::ColumnFamilyOptions(base)},
+      {kMerkleCf, merkle_cf},
   };
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
