@@ -257,7 +257,6 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
   std::vector<std::string> records;
   Position next = next_position_;
   size_t accepted = 0;
-  std::string value;
   CommitHook* const hook = hook_.load(std::memory_order_acquire);
   if (hook != nullptr) hook->BeginGroup();
 
@@ -352,10 +351,11 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       NewEvent& e = req.events[k];
       char key[8];
       PutLogKey(next + k, key);
+      // Encoded straight into what the Merkle tree's thread receives.
+      std::string& value = records.emplace_back();
       EncodeLogRecord(e.stream, revisions[k], micros, e.type, e.payload,
                       req.request_id, req.principal, &value);
       batch.Put(log_cf_, rocksdb::Slice(key, 8), value);
-      records.push_back(value);
       std::string().swap(e.payload);  // free it now, not with the group
     }
     if (!req.request_id.empty()) {
