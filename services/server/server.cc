@@ -211,6 +211,9 @@ void Server::OpenStore() {
   storage::LogOptions log_options = options_.log;
   log_options.data_dir = options_.data_dir;
   log_options.listener = &head_watch_;
+  // The log is checked against its Merkle tree while the projections
+  // replay; SERVING waits for both.
+  log_options.verify_tree_in_background = true;
   absl::StatusOr<std::unique_ptr<storage::EventLog>> log =
       storage::OpenRocksDbEventLog(std::move(log_options));
   absl::MutexLock lock(&mu_);
@@ -242,6 +245,14 @@ void Server::OpenStore() {
     logging::Warn(
         "projections are off: no referential checks on append, "
         "no queries (--projections=false)");
+  }
+  if (absl::Status verified = log_->AwaitTreeVerified(); !verified.ok()) {
+    open_status_ = verified;
+    logging::Error(
+        "the store does not match its Merkle tree; refusing to serve it "
+        "(nenep verify --data_dir lists every difference)",
+        {{"data_dir", options_.data_dir}, {"error", verified}});
+    return;
   }
   // Consumer groups resume from their checkpoints (after the projections,
   // which answer their subtree filters).

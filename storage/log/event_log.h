@@ -256,6 +256,11 @@ class EventLog {
   // [index << level, (index + 1) << level); kOutOfRange beyond TreeSize().
   virtual absl::StatusOr<std::string> TreeNode(int level,
                                                uint64_t index) const = 0;
+  // The outcome of checking the log against its tree at open, waiting for
+  // it if it runs in the background (LogOptions::verify_tree_in_background
+  // for the RocksDB log): kDataLoss naming the first position that does not
+  // match; OK if it matched or no check was asked for.
+  virtual absl::Status AwaitTreeVerified() const = 0;
   // The stored bytes of the record at `position`: the leaf data.
   virtual absl::StatusOr<std::string> RawRecord(Position position) const = 0;
 

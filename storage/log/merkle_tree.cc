@@ -39,58 +39,10 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
         "the Merkle tree covers ", size, " events but the log ends at ", head,
         ": events were removed from the log"));
   }
-  builder_ = std::make_unique<merkle::MerkleBuilder>();
-  if (options_.verify_tree_on_open) {
-    // Rehash every leaf and compare it, and every stored node above, with
-    // what the tree holds; the builder ends up with the tree's right edge.
-    const absl::Time start = absl::Now();
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-    std::string block;
-    Position p = 1;
-    for (it->SeekToFirst(); p <= size; it->Next(), ++p) {
-      Position at = 0;
-      if (!it->Valid() || !ParseLogKey(AsView(it->key()), &at) || at != p) {
-        return absl::DataLossError(absl::StrCat(
-            "the log has no event at position ", p,
-            " although its Merkle tree covers it: an event was removed"));
-      }
-      const std::string leaf = merkle::LeafHash(AsView(it->value()));
-      if ((p - 1) % kMerkleLeavesPerBlock == 0) {
-        s = db_->Get(
-            rocksdb::ReadOptions(), merkle_cf_,
-            AsSlice(MerkleLeafBlockKey((p - 1) / kMerkleLeavesPerBlock)),
-            &block);
-        if (!s.ok()) block.clear();
-      }
-      const size_t offset =
-          ((p - 1) % kMerkleLeavesPerBlock) * merkle::kHashBytes;
-      if (block.size() < offset + merkle::kHashBytes ||
-          block.compare(offset, merkle::kHashBytes, leaf) != 0) {
-        return absl::DataLossError(absl::StrCat(
-            "the event at position ", p,
-            " does not match the Merkle tree (its leaf differs): the store "
-            "was altered behind nenep's back"));
-      }
-      for (merkle::MerkleBuilder::NewNode& n : builder_->Add(leaf)) {
-        if (!IsStoredMerkleLevel(n.level)) continue;
-        s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
-                     AsSlice(MerkleNodeKey(n.level, n.index)), &value);
-        if (!s.ok() || value != n.hash) {
-          const Position first = (n.index << n.level) + 1;
-          return absl::DataLossError(absl::StrCat(
-              "the events at positions ", first, " .. ", p,
-              " do not match the Merkle tree (node (", n.level, ", ", n.index,
-              ") ", s.ok() ? "differs" : s.ToString(),
-              "): the store was altered behind nenep's back"));
-        }
-      }
-    }
-    RETURN_IF_ERROR(FromRocks(it->status(), "verifying the log"));
-    logging::Info(
-        "Merkle tree verified against the log",
-        {{"tree_size", size},
-         {"verify_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  if (options_.verify_tree_on_open && !options_.verify_tree_in_background) {
+    // The verification rebuilds the right edge on the way.
+    builder_ = std::make_unique<merkle::MerkleBuilder>();
+    RETURN_IF_ERROR(VerifyTree(size, builder_.get()));
   } else {
     {
       absl::MutexLock lock(&tree_mu_);
@@ -105,6 +57,26 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
       }
     }
     builder_ = std::make_unique<merkle::MerkleBuilder>(size, std::move(edge));
+    builder_root_at_open_ = builder_->Root();
+    if (options_.verify_tree_on_open) {
+      {
+        absl::MutexLock lock(&verify_mu_);
+        verify_done_ = false;
+      }
+      verifier_ = std::thread([this, size] {
+        merkle::MerkleBuilder scratch;
+        absl::Status s = VerifyTree(size, &scratch);
+        if (s.ok() && scratch.size() == size &&
+            scratch.Root() != builder_root_at_open_) {
+          s = absl::DataLossError(
+              "the Merkle tree's right edge does not match the log: the "
+              "store was altered behind nenep's back");
+        }
+        absl::MutexLock lock(&verify_mu_);
+        verify_status_ = s;
+        verify_done_ = true;
+      });
+    }
   }
   {
     absl::MutexLock lock(&tree_mu_);
@@ -124,6 +96,71 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
   // Events committed but not hashed before the last stop (normally none:
   // Close waits for the merkler).
   return ExtendTree(head);
+}
+
+absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
+                                         merkle::MerkleBuilder* builder) const {
+  // Rehash every leaf and compare it, and every stored node above, with
+  // what the tree holds.
+  const absl::Time start = absl::Now();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  std::string block, value;
+  rocksdb::Status s;
+  Position p = 1;
+  for (it->SeekToFirst(); p <= size; it->Next(), ++p) {
+    if (p % 65536 == 0 && merkle_closing_.load()) {
+      return absl::CancelledError("the store is closing");
+    }
+    Position at = 0;
+    if (!it->Valid() || !ParseLogKey(AsView(it->key()), &at) || at != p) {
+      return absl::DataLossError(absl::StrCat(
+          "the log has no event at position ", p,
+          " although its Merkle tree covers it: an event was removed"));
+    }
+    const std::string leaf = merkle::LeafHash(AsView(it->value()));
+    if ((p - 1) % kMerkleLeavesPerBlock == 0) {
+      s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
+                   AsSlice(MerkleLeafBlockKey((p - 1) / kMerkleLeavesPerBlock)),
+                   &block);
+      if (!s.ok()) block.clear();
+    }
+    const size_t offset =
+        ((p - 1) % kMerkleLeavesPerBlock) * merkle::kHashBytes;
+    if (block.size() < offset + merkle::kHashBytes ||
+        block.compare(offset, merkle::kHashBytes, leaf) != 0) {
+      return absl::DataLossError(absl::StrCat(
+          "the event at position ", p,
+          " does not match the Merkle tree (its leaf differs): the store "
+          "was altered behind nenep's back"));
+    }
+    absl::Status node_status;
+    builder->Add(leaf, [&](int level, uint64_t index, absl::string_view h) {
+      if (!IsStoredMerkleLevel(level) || !node_status.ok()) return;
+      s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
+                   AsSlice(MerkleNodeKey(level, index)), &value);
+      if (!s.ok() || value != h) {
+        node_status = absl::DataLossError(absl::StrCat(
+            "the events at positions ", (index << level) + 1, " .. ", p,
+            " do not match the Merkle tree (node (", level, ", ", index, ") ",
+            s.ok() ? "differs" : s.ToString(),
+            "): the store was altered behind nenep's back"));
+      }
+    });
+    RETURN_IF_ERROR(node_status);
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "verifying the log"));
+  logging::Info(
+      "Merkle tree verified against the log",
+      {{"tree_size", size},
+       {"verify_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbEventLog::AwaitTreeVerified() const {
+  absl::MutexLock lock(&verify_mu_);
+  verify_mu_.Await(absl::Condition(&verify_done_));
+  return verify_status_;
 }
 
 void RocksDbEventLog::EnqueueMerkle(Position first,

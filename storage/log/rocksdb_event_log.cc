@@ -371,6 +371,8 @@ absl::Status RocksDbEventLog::Close() {
     absl::MutexLock lock(&mu_);
     closing_ = true;
   }
+  merkle_closing_.store(true);
+  if (verifier_.joinable()) verifier_.join();
   if (committer_.joinable()) committer_.join();
   {
     absl::MutexLock lock(&sync_mu_);

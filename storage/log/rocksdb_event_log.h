@@ -55,6 +55,10 @@ struct LogOptions {
   // with kDataLoss naming the first position that does not match.
   // Default: true.
   bool verify_tree_on_open = true;
+  // With verify_tree_on_open: open at once and check on a thread of its
+  // own (nenepd replays its projections meanwhile); AwaitTreeVerified()
+  // gives the outcome. Default: false (the check is part of the open).
+  bool verify_tree_in_background = false;
 
   // RocksDB environment, for tests that inject faults. Not owned.
   // Default: rocksdb::Env::Default().

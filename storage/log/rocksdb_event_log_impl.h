@@ -150,6 +150,8 @@ class RocksDbEventLog final : public EventLog {
       absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
       const override;
   uint64_t TreeSize() const override ABSL_LOCKS_EXCLUDED(tree_mu_);
+  absl::Status AwaitTreeVerified() const override
+      ABSL_LOCKS_EXCLUDED(verify_mu_);
   uint64_t AwaitTree(uint64_t size, absl::Duration timeout) const override
       ABSL_LOCKS_EXCLUDED(tree_mu_);
   absl::StatusOr<std::string> TreeNode(int level,
@@ -223,6 +225,10 @@ class RocksDbEventLog final : public EventLog {
   // Loads the tree's checkpoint (verifying every leaf against the log with
   // options_.verify_tree_on_open) and hashes the log up to `head`.
   absl::Status InitTree(Position head);
+  // Rehashes positions 1..size and compares every leaf and stored node;
+  // `builder` ends with the tree's right edge. kDataLoss names the first
+  // position that does not match.
+  absl::Status VerifyTree(uint64_t size, merkle::MerkleBuilder* builder) const;
   // Hashes the log after the tree's size up to `head`, reading it back.
   absl::Status ExtendTree(Position head);
   // Hands the stored values of a durable group (positions from `first`) to
@@ -299,6 +305,12 @@ class RocksDbEventLog final : public EventLog {
   std::thread syncer_;
   std::thread indexer_;
   std::thread merkler_;
+  std::thread verifier_;  // with verify_tree_in_background
+  std::atomic<bool> merkle_closing_{false};
+  std::string builder_root_at_open_;
+  mutable absl::Mutex verify_mu_;
+  bool verify_done_ ABSL_GUARDED_BY(verify_mu_) = true;
+  absl::Status verify_status_ ABSL_GUARDED_BY(verify_mu_);
 
   // The Merkle tree: the builder is the merkler thread's (and Init's).
   std::unique_ptr<merkle::MerkleBuilder> builder_;
