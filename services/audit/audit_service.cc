@@ -51,16 +51,6 @@ absl::StatusOr<uint64_t> SizeOf(uint64_t asked, const SignerHandle* signer,
 
 }  // namespace
 
-absl::StatusOr<TreeSigner*> SignerHandle::Get() const {
-  TreeSigner* s = signer_.load(std::memory_order_acquire);
-  if (s == nullptr) {
-    return absl::UnavailableError(
-        "the store is not open (the server is starting or stopping); retry "
-        "shortly");
-  }
-  return s;
-}
-
 grpc::ServerUnaryReactor* AuditService::GetTreeHead(
     grpc::CallbackServerContext* context, const v1::GetTreeHeadRequest* request,
     v1::SignedTreeHead* response) {

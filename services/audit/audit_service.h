@@ -4,8 +4,6 @@
 // the log's Merkle tree.
 #pragma once
 
-#include <atomic>
-
 #include "nenep/v1/audit.grpc.pb.h"
 #include "services/audit/tree_signer.h"
 #include "services/common/store.h"
@@ -14,15 +12,7 @@
 namespace nenep::services {
 
 // The signer the service uses; null until the store is open.
-class SignerHandle {
- public:
-  void Attach(TreeSigner* s) { signer_.store(s, std::memory_order_release); }
-  void Detach() { signer_.store(nullptr, std::memory_order_release); }
-  absl::StatusOr<TreeSigner*> Get() const;
-
- private:
-  std::atomic<TreeSigner*> signer_{nullptr};
-};
+using SignerHandle = Handle<TreeSigner>;
 
 class AuditService final : public v1::Audit::CallbackService {
  public:

@@ -1,6 +1,9 @@
-// The log the services use. nenepd starts answering (health NOT_SERVING)
-// before its store is open; until Attach() every RPC that needs the store
-// answers UNAVAILABLE.
+// What the services use once nenepd's store is open. nenepd starts
+// answering (health NOT_SERVING) before its store is open; until Attach()
+// every RPC that needs it answers UNAVAILABLE.
+//
+//   StoreHandle store;                 // a Handle<storage::EventLog>
+//   ASSIGN_OR_RETURN(storage::EventLog* log, store.Get());
 #pragma once
 
 #include <atomic>
@@ -10,27 +13,29 @@
 
 namespace nenep::services {
 
-class StoreHandle {
+template <typename T>
+class Handle {
  public:
-  // `log` is not owned and must outlive every RPC.
-  void Attach(storage::EventLog* log) {
-    log_.store(log, std::memory_order_release);
-  }
-  void Detach() { log_.store(nullptr, std::memory_order_release); }
+  // `p` is not owned and must outlive every RPC.
+  void Attach(T* p) { p_.store(p, std::memory_order_release); }
+  void Detach() { p_.store(nullptr, std::memory_order_release); }
 
-  // The log, or kUnavailable while the store is not open.
-  absl::StatusOr<storage::EventLog*> Get() const {
-    storage::EventLog* log = log_.load(std::memory_order_acquire);
-    if (log == nullptr) {
+  // The attached object, or kUnavailable while the store is not open.
+  absl::StatusOr<T*> Get() const {
+    T* p = p_.load(std::memory_order_acquire);
+    if (p == nullptr) {
       return absl::UnavailableError(
           "the store is not open (the server is starting or stopping); "
           "retry shortly");
     }
-    return log;
+    return p;
   }
 
  private:
-  std::atomic<storage::EventLog*> log_{nullptr};
+  std::atomic<T*> p_{nullptr};
 };
+
+// The log.
+using StoreHandle = Handle<storage::EventLog>;
 
 }  // namespace nenep::services

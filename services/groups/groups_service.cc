@@ -78,16 +78,6 @@ class PullReactor final : public grpc::ServerUnaryReactor {
 
 }  // namespace
 
-absl::StatusOr<GroupManager*> GroupsHandle::Get() const {
-  GroupManager* g = groups_.load(std::memory_order_acquire);
-  if (g == nullptr) {
-    return absl::UnavailableError(
-        "the store is not open (the server is starting or stopping); retry "
-        "shortly");
-  }
-  return g;
-}
-
 grpc::ServerUnaryReactor* ConsumerGroupsService::CreateGroup(
     grpc::CallbackServerContext* context, const v1::CreateGroupRequest* request,
     v1::ConsumerGroup* response) {

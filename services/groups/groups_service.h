@@ -6,27 +6,15 @@
 // the wait ends.
 #pragma once
 
-#include <atomic>
-
 #include "absl/status/statusor.h"
 #include "nenep/v1/groups.grpc.pb.h"
+#include "services/common/store.h"
 #include "services/groups/group_manager.h"
 
 namespace nenep::services {
 
 // The consumer groups the services use; null until the store is open.
-class GroupsHandle {
- public:
-  // `groups` is not owned and must outlive every RPC.
-  void Attach(GroupManager* groups) {
-    groups_.store(groups, std::memory_order_release);
-  }
-  void Detach() { groups_.store(nullptr, std::memory_order_release); }
-  absl::StatusOr<GroupManager*> Get() const;
-
- private:
-  std::atomic<GroupManager*> groups_{nullptr};
-};
+using GroupsHandle = Handle<GroupManager>;
 
 class ConsumerGroupsService final : public v1::ConsumerGroups::CallbackService {
  public:
