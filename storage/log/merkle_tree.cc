@@ -171,6 +171,9 @@ void RocksDbEventLog::EnqueueMerkle(Position first,
     return merkle_queued_ < kMaxMerkleLag || merkle_stopping_;
   };
   merkle_mu_.Await(absl::Condition(&room));
+  // The merkler stopped on an error (logged): the tree no longer follows;
+  // keep nothing for it.
+  if (merkle_stopping_) return;
   merkle_queued_ += records.size();
   merkle_queue_.emplace_back(first, std::move(records));
 }
