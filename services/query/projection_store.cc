@@ -326,10 +326,9 @@ ProjectionStore::AsOf(storage::Position position) {
     if (at == position) return p;
   }
   const absl::Time start = absl::Now();
-  std::shared_ptr<projections::Projection> p = NewProjection();
   uint64_t events = 0, skipped = 0;
-  if (position > 0)
-    RETURN_IF_ERROR(Replay(p.get(), 1, position, &events, &skipped));
+  ASSIGN_OR_RETURN(std::shared_ptr<const projections::Projection> p,
+                   ReplayTo(position, {}, &events, &skipped));
   logging::Info(
       "projection rebuilt as known at a past position",
       {{"position", position},
@@ -337,7 +336,7 @@ ProjectionStore::AsOf(storage::Position position) {
        {"replay_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   if (as_of_.size() == 2) as_of_.erase(as_of_.begin());
   as_of_.emplace_back(position, p);
-  return std::shared_ptr<const projections::Projection>(std::move(p));
+  return p;
 }
 
 absl::StatusOr<storage::Position> ProjectionStore::PositionAt(
