@@ -445,5 +445,42 @@ TEST(AuditTest, ExportCarriesTheChainAndVerifiesOffline) {
   EXPECT_THAT(rows[3], ::testing::StartsWith("3,"));
 }
 
+// Usage errors of the audit tools exit 2 with a message that says what to
+// give, and write nothing.
+TEST(AuditTest, AuditToolsRefuseBadArguments) {
+  TestServer server(LogOnly());
+  ASSERT_TRUE(server.AppendBatch(Sessions(3, "a")).ok());
+  const std::string dir = server.dir();
+  std::string out;
+  EXPECT_EQ(testing::RunCommand({testing::BinaryPath("tools/nenep"),
+                                 "--server=" + server.address(), "export",
+                                 "--format=xml", "--out=" + dir + "/x.out"},
+                                &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("jsonl or csv"));
+  EXPECT_FALSE(std::ifstream(dir + "/x.out").good());
+  EXPECT_EQ(
+      testing::RunCommand({testing::BinaryPath("tools/nenep"), "verify",
+                           "--data_dir=" + dir + "/data", "--public_key=zz"},
+                          &out),
+      2);
+  EXPECT_THAT(out, HasSubstr("64 hex digits"));
+  EXPECT_EQ(
+      testing::RunCommand({testing::BinaryPath("tools/nenep"), "verify"}, &out),
+      2);
+  EXPECT_THAT(out, HasSubstr("--data_dir"));
+  EXPECT_EQ(testing::RunCommand(
+                {testing::BinaryPath("tools/audit/nenep-verify-proof")}, &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("--public_key"));
+  EXPECT_EQ(testing::RunCommand(
+                {testing::BinaryPath("tools/audit/nenep-verify-proof"),
+                 "--public_key=" + std::string(64, 'a'),
+                 "--head=" + dir + "/no-such-file.json"},
+                &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("cannot read"));
+}
+
 }  // namespace
 }  // namespace nenep
