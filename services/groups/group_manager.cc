@@ -1,6 +1,7 @@
 #include "services/groups/group_manager.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -441,12 +442,15 @@ absl::StatusOr<v1::PullResponse> GroupManager::Pull(const v1::PullRequest& r) {
   RETURN_IF_ERROR(Fill(g));
 
   std::vector<std::pair<Position, Entry*>> chosen;
+  const Position bound = r.up_to_position() == 0
+                             ? std::numeric_limits<Position>::max()
+                             : r.up_to_position();
   for (auto& [p, e] : g->replays) {
-    if (chosen.size() >= max) break;
+    if (chosen.size() >= max || p > bound) break;
     if (e.member.empty()) chosen.emplace_back(p, &e);
   }
   for (auto& [p, e] : g->window) {
-    if (chosen.size() >= max) break;
+    if (chosen.size() >= max || p > bound) break;
     if (!e.member.empty()) continue;
     StreamState& s = g->streams[e.record.stream];
     if (s.in_flight > 0 && s.owner != r.member()) continue;
