@@ -982,6 +982,7 @@ class Projection::State::Applier {
           break;
       }
       req.done.assign(req.units.size(), 0);
+      req.done_on.assign(req.units.size(), 0);
       plan.requirements.push_back(std::move(req));
     }
     // An implementing plan fulfils its issuer's requirement in the parent.
@@ -995,6 +996,7 @@ class Projection::State::Applier {
             if (req.units[k] != issuer || req.done[k] != 0) continue;
             const uint8_t done = d <= req.due ? 1 : 2;
             Set(&req.done[k], done);
+            Set(&req.done_on[k], d);
             if (done == 1) {
               Post(&Facts::plans, issuer, req.due,
                    One<kPlanCounters>(kOnTime, 1));

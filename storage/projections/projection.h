@@ -111,6 +111,72 @@ struct Rollup {
   bool operator==(const Rollup&) const;
 };
 
+// --- Daily snapshots (Projection::Snapshot) ---
+
+// The ranges of a snapshot, all ending on `date`: the first days of the
+// month, quarter, half-year, year and phase containing it.
+struct SnapshotRanges {
+  Day date = 0;
+  Day month = 0, quarter = 0, half = 0, year = 0, phase = 0;
+};
+
+// One unit of the tree of the snapshot's date, with its subtree's figures
+// (as recorded) for each range.
+struct SnapshotRow {
+  std::string unit_id;
+  std::string name;
+  v1::UnitKind kind = v1::UNIT_KIND_UNSPECIFIED;
+  bool is_cell = false;
+  std::string parent_id;  // "" for a top unit
+  int depth = 0;
+  Rollup day, month, quarter, half, year, phase;
+};
+
+// The overdue and compliance lists (numbers as in snapshots.proto).
+enum class OverdueKind {
+  kNoRegularSession = 1,
+  kNoThematicSession = 2,
+  kChildPlan = 3,
+  kCommitmentNotEvaluated = 4,
+  kChangedAfterSnapshot = 5,
+};
+
+struct OverdueEntry {
+  OverdueKind kind = OverdueKind::kNoRegularSession;
+  std::string unit_id;
+  std::string unit_name;
+  std::vector<UnitRef> parent_chain;  // parent first
+  std::string missing;                // in Vietnamese
+  Day since = 0;
+  std::string ref_id;
+  uint64_t position = 0;
+};
+
+// A logged event that changes figures an earlier snapshot reported: its
+// unit (or, for an evaluation, its commitment), the business date it
+// changes and a description.
+struct LateFact {
+  uint64_t position = 0;
+  std::string unit_id;
+  std::string commitment_id;
+  Day day = 0;
+  std::string what;
+};
+
+// A top unit's figures month by month.
+struct Trend {
+  std::string unit_id;
+  std::string name;
+  std::vector<std::pair<int32_t, Rollup>> months;  // MonthOf(), figures
+};
+
+struct SnapshotSummary {
+  uint64_t position = 0;  // the state the snapshot was read from
+  size_t rows = 0;
+  std::vector<OverdueEntry> overdue;  // by kind, then tree order
+  std::vector<Trend> trends;
+};
+
 class Projection {
  public:
   // Reads the current version of a logged event (for retractions and
@@ -176,6 +242,22 @@ class Projection {
   std::string CommitmentUnit(absl::string_view commitment_id) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The snapshot of ranges.date, read from the state in one go (appends
+  // wait): row(r) is called for every unit active on the date, in tree
+  // order (a top unit, then its subtree depth first, children in the order
+  // they joined), under the lock: it must not call back into the
+  // projection. The summary holds the overdue lists but the "changed after
+  // a snapshot" one (see Changed) and each top unit's trend over the twelve
+  // months up to the date's.
+  SnapshotSummary Snapshot(const SnapshotRanges& ranges,
+                           absl::FunctionRef<void(const SnapshotRow&)> row)
+      const ABSL_LOCKS_EXCLUDED(mu_);
+  // The "changed after a snapshot" entries of `facts`, with the units'
+  // names and parent chains on `date`; facts about unknown units are left
+  // out.
+  std::vector<OverdueEntry> Changed(const std::vector<LateFact>& facts,
+                                    Day date) const ABSL_LOCKS_EXCLUDED(mu_);
+
   // SHA-256 (hex) of a canonical encoding of the whole state.
   std::string Checksum() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -187,6 +269,7 @@ class Projection {
 
  private:
   class State;
+  class SnapshotReader;  // snapshot.cc
   mutable absl::Mutex mu_;
   std::unique_ptr<State> state_ ABSL_GUARDED_BY(mu_);
 };

@@ -175,6 +175,7 @@ struct Requirement {
   Day due = 0;
   std::vector<UnitIdx> units;
   std::vector<uint8_t> done;  // 0 not yet, 1 on time, 2 late
+  std::vector<Day> done_on;   // the implementing plan's date, when done
 };
 
 struct Plan {
