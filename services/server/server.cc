@@ -152,6 +152,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       &s->store_, &s->projection_handle_, &s->head_watch_);
   s->groups_service_ =
       std::make_unique<ConsumerGroupsService>(&s->groups_handle_);
+  s->snapshots_ = std::make_unique<SnapshotStore>(
+      &s->projection_handle_, &s->store_,
+      SnapshotOptions{o.service.zone, o.service.clock});
+  s->snapshot_service_ = std::make_unique<SnapshotService>(s->snapshots_.get());
   s->audit_service_ = std::make_unique<AuditService>(
       &s->store_, &s->signer_handle_, &s->projection_handle_);
 
@@ -172,6 +176,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(s->subscription_service_.get());
   builder.RegisterService(s->groups_service_.get());
   builder.RegisterService(s->audit_service_.get());
+  builder.RegisterService(s->snapshot_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::FailedPreconditionError(absl::StrCat(

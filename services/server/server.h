@@ -28,6 +28,7 @@
 #include "services/eventlog/event_log_service.h"
 #include "services/groups/groups_service.h"
 #include "services/query/query_service.h"
+#include "services/snapshots/snapshot_service.h"
 #include "services/subscribe/head_watch.h"
 #include "services/subscribe/subscription_service.h"
 #include "storage/common/dir_lock.h"
@@ -109,6 +110,8 @@ class Server {
   GroupsHandle groups_handle_;
   SignerHandle signer_handle_;
   std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<SnapshotStore> snapshots_;
+  std::unique_ptr<SnapshotService> snapshot_service_;
   std::unique_ptr<ConsumerGroupsService> groups_service_;
   std::shared_ptr<prometheus::Collectable> lag_metrics_;
   std::unique_ptr<grpc::Server> server_;

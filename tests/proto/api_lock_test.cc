@@ -18,6 +18,8 @@
 #include "nenep/v1/admin.pb.h"
 #include "nenep/v1/events.pb.h"
 #include "nenep/v1/log.pb.h"
+#include "nenep/v1/query.pb.h"
+#include "nenep/v1/snapshots.pb.h"
 
 namespace nenep {
 namespace {
@@ -65,6 +67,9 @@ std::set<std::string> Current() {
        {v1::Event::descriptor()->file(),
         v1::AppendRequest::descriptor()->file(),
         v1::ServerStatus::descriptor()->file(),
+        // Snapshots are stored as these messages (storage/FORMAT.md).
+        v1::SnapshotInfo::descriptor()->file(),
+        v1::Rollup::descriptor()->file(),
         storage::v1::LogRecord::descriptor()->file()}) {
     for (int i = 0; i < file->message_type_count(); ++i) {
       AddMessage(file->message_type(i), &out);
