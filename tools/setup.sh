@@ -14,8 +14,10 @@ packages=(
   # storage and support libraries
   librocksdb-dev libabsl-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   libssl-dev libicu-dev tzdata
-  # tests
-  libgtest-dev libgmock-dev
+  # nightly reports (.xlsx)
+  libxlsxwriter-dev
+  # tests (unzip opens the nightly .xlsx reports)
+  libgtest-dev libgmock-dev unzip
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15)
