@@ -19,8 +19,9 @@ namespace google::protobuf {
 class Message;
 }
 namespace nenep::v1 {
+class Date;
 class RecordedEvent;
-}
+}  // namespace nenep::v1
 
 namespace nenep::cli {
 
@@ -52,6 +53,11 @@ struct ReadOptions {
   std::string stream;   // "" = the whole log
   int page_size = 500;
 };
+
+// A date as people write it: "18/05/2023".
+std::string Vn(const v1::Date& d);
+// dd/mm/yyyy or yyyy-mm-dd (not checked as a calendar date).
+bool ParseDate(const std::string& text, v1::Date* out);
 
 // A failed call, for people: the status code's name and the message, or how
 // to reach the server.
@@ -128,6 +134,29 @@ struct ReplayOptions {
 // into a separate state (the live one untouched), with a progress bar; the
 // checksum and the units' rollups are printed and written to out_dir.
 int Replay(const Context& ctx, const ReplayOptions& options);
+
+struct NightlyOptions {
+  std::string date;     // dd/mm/yyyy or yyyy-mm-dd; "" = yesterday (Vietnam)
+  std::string out_dir;  // gets one folder per date
+  std::string group = "nenep-nightly";  // the consumer group it follows
+  std::string phase;                    // "" = the server's default
+};
+// `nenep nightly`: asks the server for the snapshot of the date (which fixes
+// the log position everything is computed at), follows the log through the
+// consumer group up to that position (what changed since the last run),
+// reads the snapshot back and writes report.xlsx, the CSV files,
+// report.html, snapshot.json and manifest.json into a hidden folder, then
+// publishes it as out_dir/yyyy-mm-dd by rename: a killed run leaves no
+// partial report visible and the next run removes its leftovers. The same
+// date at the same position gives byte-identical files. 2 for a bad or
+// future date, 1 when the server or the folder fails.
+int Nightly(const Context& ctx, const NightlyOptions& options);
+
+// `nenep snapshots [list]`, `show DATE UNIT_ID`, `diff DATE1 DATE2 UNIT_ID`:
+// stored snapshots, one unit's row in one, every measure that differs
+// between two. `position` picks a snapshot of DATE (0 = its latest).
+int Snapshots(const Context& ctx, const std::vector<std::string>& args,
+              uint64_t position);
 
 // Rebuilds the projections from the log and compares them with the live
 // ones; 1 if they differed.

@@ -45,7 +45,16 @@ ABSL_FLAG(uint64_t, to, 0,
 ABSL_FLAG(std::string, units, "",
           "replay: units whose rollups to print (comma-separated), over the "
           "rollup range flags.");
-ABSL_FLAG(std::string, out_dir, "", "replay: where its results go.");
+ABSL_FLAG(std::string, out_dir, "",
+          "replay: where its results go; nightly: the reports folder (one "
+          "subfolder per date).");
+ABSL_FLAG(std::string, date, "",
+          "nightly: the day to report (dd/mm/yyyy or yyyy-mm-dd); default "
+          "yesterday in Asia/Ho_Chi_Minh.");
+ABSL_FLAG(std::string, group, "nenep-nightly",
+          "nightly: the consumer group the job follows the log with.");
+ABSL_FLAG(uint64_t, position, 0,
+          "snapshots show: which snapshot of the date (0 = its latest).");
 ABSL_FLAG(std::string, format, "jsonl", "export: jsonl or csv.");
 ABSL_FLAG(std::string, out, "",
           "export: write to this file (via a temporary file renamed into "
@@ -143,6 +152,11 @@ constexpr char kUsage[] =
     "  export            events with correction chain, leaf hash and proof\n"
     "                    under a signed head [--subtree=UNIT --from --to\n"
     "                    --format=jsonl|csv --out=FILE]\n"
+    "  nightly           the daily snapshot and its reports (xlsx, CSV, HTML)\n"
+    "                    in --out_dir=DIR/yyyy-mm-dd [--date=dd/mm/yyyy\n"
+    "                    (default yesterday) --phase=2021-2025 --group=G]\n"
+    "  snapshots         stored snapshots: list | show DATE UNIT_ID\n"
+    "                    [--position] | diff DATE1 DATE2 UNIT_ID\n"
     "  verify            offline: --data_dir=DIR [--public_key=HEX] recompute\n"
     "                    the Merkle tree and check every event and signed\n"
     "                    tree head; exit 1 naming each altered, removed or\n"
@@ -316,6 +330,20 @@ int main(int argc, char** argv) {
     return nenep::cli::Audit(
         ctx, std::vector<std::string>(args.begin() + 2, args.end()),
         absl::GetFlag(FLAGS_fresh), absl::GetFlag(FLAGS_tree_size));
+  }
+  if (command == "nightly") {
+    if (int rc = need_args(0, "no arguments (use flags)")) return rc;
+    nenep::cli::NightlyOptions o;
+    o.date = absl::GetFlag(FLAGS_date);
+    o.out_dir = absl::GetFlag(FLAGS_out_dir);
+    o.group = absl::GetFlag(FLAGS_group);
+    o.phase = absl::GetFlag(FLAGS_phase);
+    return nenep::cli::Nightly(ctx, o);
+  }
+  if (command == "snapshots") {
+    return nenep::cli::Snapshots(
+        ctx, std::vector<std::string>(args.begin() + 2, args.end()),
+        absl::GetFlag(FLAGS_position));
   }
   if (command == "rebuild") {
     if (int rc = need_args(0, "no arguments")) return rc;

@@ -20,6 +20,29 @@
 #include "tools/cli/cli.h"
 
 namespace nenep::cli {
+
+std::string Vn(const v1::Date& d) {
+  return absl::StrFormat("%02d/%02d/%04d", d.day(), d.month(), d.year());
+}
+
+bool ParseDate(const std::string& text, v1::Date* out) {
+  int y = 0, m = 0, d = 0;
+  std::vector<std::string> p = absl::StrSplit(text, '/');
+  if (p.size() == 3 && absl::SimpleAtoi(p[0], &d) &&
+      absl::SimpleAtoi(p[1], &m) && absl::SimpleAtoi(p[2], &y)) {
+  } else {
+    p = absl::StrSplit(text, '-');
+    if (p.size() != 3 || !absl::SimpleAtoi(p[0], &y) ||
+        !absl::SimpleAtoi(p[1], &m) || !absl::SimpleAtoi(p[2], &d)) {
+      return false;
+    }
+  }
+  out->set_year(y);
+  out->set_month(m);
+  out->set_day(d);
+  return true;
+}
+
 namespace {
 
 // Columns a UTF-8 string takes in a terminal: code points, less combining
@@ -61,29 +84,6 @@ std::string Pad(absl::string_view s, size_t width) {
   const size_t w = DisplayWidth(out);
   if (w < width) out.append(width - w, ' ');
   return out;
-}
-
-std::string Vn(const v1::Date& d) {
-  return absl::StrFormat("%02d/%02d/%04d", d.day(), d.month(), d.year());
-}
-
-// dd/mm/yyyy or yyyy-mm-dd.
-bool ParseDate(const std::string& text, v1::Date* out) {
-  int y = 0, m = 0, d = 0;
-  std::vector<std::string> p = absl::StrSplit(text, '/');
-  if (p.size() == 3 && absl::SimpleAtoi(p[0], &d) &&
-      absl::SimpleAtoi(p[1], &m) && absl::SimpleAtoi(p[2], &y)) {
-  } else {
-    p = absl::StrSplit(text, '-');
-    if (p.size() != 3 || !absl::SimpleAtoi(p[0], &y) ||
-        !absl::SimpleAtoi(p[1], &m) || !absl::SimpleAtoi(p[2], &d)) {
-      return false;
-    }
-  }
-  out->set_year(y);
-  out->set_month(m);
-  out->set_day(d);
-  return true;
 }
 
 // 2024, 2024-H1, 2024-Q2, 2024-03.
