@@ -21,54 +21,15 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 SCALES=${SCALES:-bloc national}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/nenep-nightlybench-XXXXXX")
-NENEPD_PID=""
+WORK_NAME=nenep-nightlybench
+# shellcheck source=tools/bench/nenepd_lib.sh
+source "$(dirname "$0")/nenepd_lib.sh"
 say() { echo "nightly_bench: $*" >&2; }
 
-cleanup() {
-  if [[ -n "$NENEPD_PID" ]] && kill -0 "$NENEPD_PID" 2>/dev/null; then
-    kill -TERM "$NENEPD_PID" 2>/dev/null || true
-    wait "$NENEPD_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_C_COMPILER=clang-14 \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
-fi
 say "building in $BUILD_DIR"
-ninja -C "$BUILD_DIR" nenepd nenep nenep-bench nenep-projection-bench >&2
-NENEPD="$BUILD_DIR/services/nenepd"
-NENEP="$BUILD_DIR/tools/nenep"
+build_targets nenepd nenep nenep-bench nenep-projection-bench
 BENCH="$BUILD_DIR/tools/bench/nenep-bench"
 PBENCH="$BUILD_DIR/tools/bench/nenep-projection-bench"
-
-ADDR=""
-start_nenepd() {  # data dir
-  rm -f "$WORK/port"
-  "$NENEPD" --data_dir="$1" --listen=127.0.0.1:0 --port_file="$WORK/port" \
-    --metrics_listen= --log_format=json 2>>"$WORK/nenepd.log" &
-  NENEPD_PID=$!
-  for _ in $(seq 1 600); do
-    [[ -s "$WORK/port" ]] && break
-    kill -0 "$NENEPD_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  [[ -s "$WORK/port" ]] || { tail "$WORK/nenepd.log" >&2; say "nenepd did not start"; exit 1; }
-  ADDR="127.0.0.1:$(cat "$WORK/port")"
-  for _ in $(seq 1 6000); do
-    "$NENEP" --server="$ADDR" --timeout=1s status >/dev/null 2>&1 && break
-    sleep 0.05
-  done
-}
-stop_nenepd() {
-  kill -TERM "$NENEPD_PID"
-  wait "$NENEPD_PID" || true
-  NENEPD_PID=""
-}
 peak_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 declare -A WALL RERUN JOB_MIB SERVER_MIB SNAP_S ROWS OVERDUE SIZE STALL
@@ -130,10 +91,6 @@ echo "   (job s: the whole nenep nightly run; snapshot s: nenepd computing and"
 echo "    storing it; nenepd: its peak memory, MiB, loading included; append"
 echo "    max: the slowest single append while a snapshot was computed)"
 
-check() {  # label value op limit
-  if awk -v v="$2" -v l="$4" "BEGIN { exit !(v $3 l) }"; then r=PASS; else r=FAIL; fi
-  echo "$r  $1: $2 $3 $4"
-}
 echo
 echo "== targets (a FAIL here does not fail the script)"
 for scale in $SCALES; do

@@ -26,58 +26,16 @@ BUILD_DIR=${BUILD_DIR:-build}
 SCALE=${SCALE:-national}
 DURATION=${DURATION:-10}
 ITERATIONS=${ITERATIONS:-1000}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/nenep-projbench-XXXXXX")
-NENEPD_PID=""
+WORK_NAME=nenep-projbench
+NENEPD_LOG_FORMAT=text
+# shellcheck source=tools/bench/nenepd_lib.sh
+source "$(dirname "$0")/nenepd_lib.sh"
 say() { echo "projection_bench: $*" >&2; }
 
-cleanup() {
-  if [[ -n "$NENEPD_PID" ]] && kill -0 "$NENEPD_PID" 2>/dev/null; then
-    kill -TERM "$NENEPD_PID" 2>/dev/null || true
-    wait "$NENEPD_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_C_COMPILER=clang-14 \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
-fi
 say "building in $BUILD_DIR"
-ninja -C "$BUILD_DIR" nenepd nenep nenep-bench nenep-projection-bench >&2
-NENEPD="$BUILD_DIR/services/nenepd"
-NENEP="$BUILD_DIR/tools/nenep"
+build_targets nenepd nenep nenep-bench nenep-projection-bench
 BENCH="$BUILD_DIR/tools/bench/nenep-bench"
 PBENCH="$BUILD_DIR/tools/bench/nenep-projection-bench"
-
-ADDR=""
-start_nenepd() {  # data dir, extra flags...
-  local dir=$1; shift
-  rm -f "$WORK/port"
-  local t0; t0=$(date +%s%N)
-  "$NENEPD" --data_dir="$dir" --listen=127.0.0.1:0 --port_file="$WORK/port" \
-    --metrics_listen= --log_format=text "$@" 2>>"$WORK/nenepd.log" &
-  NENEPD_PID=$!
-  for _ in $(seq 1 600); do
-    [[ -s "$WORK/port" ]] && break
-    kill -0 "$NENEPD_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  [[ -s "$WORK/port" ]] || { tail "$WORK/nenepd.log" >&2; say "nenepd did not start"; exit 1; }
-  ADDR="127.0.0.1:$(cat "$WORK/port")"
-  for _ in $(seq 1 6000); do
-    "$NENEP" --server="$ADDR" --timeout=1s status >/dev/null 2>&1 && break
-    kill -0 "$NENEPD_PID" 2>/dev/null || { tail "$WORK/nenepd.log" >&2; exit 1; }
-    sleep 0.05
-  done
-  STARTUP_MS=$((($(date +%s%N) - t0) / 1000000))
-}
-stop_nenepd() {
-  kill -TERM "$NENEPD_PID"
-  wait "$NENEPD_PID" || true
-  NENEPD_PID=""
-}
 rss() {  # "VmRSS x kB, VmHWM y kB" of nenepd, in MiB
   awk '/^VmRSS|^VmHWM/ {printf "%s %.0f MiB  ", $1, $2 / 1024}' "/proc/$NENEPD_PID/status"
 }
