@@ -17,7 +17,7 @@ packages=(
   # nightly reports (.xlsx)
   libxlsxwriter-dev
   # tests (unzip opens the nightly .xlsx reports)
-  libgtest-dev libgmock-dev unzip
+  libgtest-dev libgmock-dev unzip openssl
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(postgresql-15 postgresql-client-15)

@@ -13,14 +13,23 @@
 namespace nenep::services {
 
 AdminService::AdminService(const StoreHandle* store,
-                           AdminServiceOptions options, Metrics* metrics)
-    : store_(store), options_(std::move(options)), metrics_(metrics) {}
+                           AdminServiceOptions options, Metrics* metrics,
+                           AccessControl* access)
+    : store_(store),
+      options_(std::move(options)),
+      metrics_(metrics),
+      access_(access) {}
 
 grpc::ServerUnaryReactor* AdminService::GetStatus(
     grpc::CallbackServerContext* context, const v1::GetStatusRequest* request,
     v1::ServerStatus* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
+  if (absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAny);
+      !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   response->set_version(options_.version);
   response->set_data_dir(options_.data_dir);
   ToProtoTimestamp(options_.started_at, response->mutable_started_at());
@@ -71,6 +80,11 @@ grpc::ServerUnaryReactor* AdminService::CreateBackup(
     }
     reactor->Finish(g);
   };
+  if (absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAdmin);
+      !who.ok()) {
+    finish(who.status());
+    return reactor;
+  }
   const std::string directory = request->directory();
   if (directory.empty() || !absl::StartsWith(directory, "/")) {
     finish(absl::InvalidArgumentError(

@@ -5,9 +5,10 @@
 
 #include "absl/time/time.h"
 #include "nenep/v1/admin.grpc.pb.h"
+#include "services/auth/access_control.h"
 #include "services/common/metrics.h"
 #include "services/common/store.h"
-#include "services/query/query_service.h"
+#include "services/query/projection_store.h"
 
 namespace nenep::services {
 
@@ -20,9 +21,9 @@ struct AdminServiceOptions {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  // `store` and `metrics` (nullable) must outlive the service.
+  // `store`, `metrics` and `access` (nullable) must outlive the service.
   AdminService(const StoreHandle* store, AdminServiceOptions options,
-               Metrics* metrics);
+               Metrics* metrics, AccessControl* access = nullptr);
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const v1::GetStatusRequest* request,
@@ -37,6 +38,7 @@ class AdminService final : public v1::Admin::CallbackService {
   const StoreHandle* store_;
   AdminServiceOptions options_;
   Metrics* metrics_;
+  AccessControl* const access_;
 };
 
 }  // namespace nenep::services

@@ -26,10 +26,13 @@ void ToApi(const storage::v1::SignedTreeHeadRecord& h,
   out->set_key_id(merkle::KeyId(h.public_key()));
 }
 
+// Proofs and exports are for auditors (access_control.h).
 template <typename F>
-grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, F body) {
+grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
+                              AccessControl* access, F body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(body()));
+  absl::StatusOr<Principal> who = Gate(access, *context, Need::kAudit);
+  reactor->Finish(ToGrpcStatus(who.ok() ? body() : who.status()));
   return reactor;
 }
 
@@ -54,7 +57,7 @@ absl::StatusOr<uint64_t> SizeOf(uint64_t asked, const SignerHandle* signer,
 grpc::ServerUnaryReactor* AuditService::GetTreeHead(
     grpc::CallbackServerContext* context, const v1::GetTreeHeadRequest* request,
     v1::SignedTreeHead* response) {
-  return Run(context, [&]() -> absl::Status {
+  return Run(context, access_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(TreeSigner * signer, signer_->Get());
     storage::v1::SignedTreeHeadRecord h;
     if (request->fresh()) {
@@ -72,7 +75,7 @@ grpc::ServerUnaryReactor* AuditService::GetTreeHead(
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* context,
     const v1::GetInclusionProofRequest* request, v1::InclusionProof* response) {
-  return Run(context, [&]() -> absl::Status {
+  return Run(context, access_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
     ASSIGN_OR_RETURN(uint64_t size, SizeOf(request->tree_size(), signer_, log));
     if (request->position() == 0 || request->position() > size) {
@@ -99,7 +102,7 @@ grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     grpc::CallbackServerContext* context,
     const v1::GetConsistencyProofRequest* request,
     v1::ConsistencyProof* response) {
-  return Run(context, [&]() -> absl::Status {
+  return Run(context, access_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
     ASSIGN_OR_RETURN(uint64_t second,
                      SizeOf(request->second_tree_size(), signer_, log));
@@ -123,7 +126,7 @@ grpc::ServerUnaryReactor* AuditService::ExportEvents(
     grpc::CallbackServerContext* context,
     const v1::ExportEventsRequest* request,
     v1::ExportEventsResponse* response) {
-  return Run(context, [&]() -> absl::Status {
+  return Run(context, access_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
     ASSIGN_OR_RETURN(TreeSigner * signer, signer_->Get());
     storage::v1::SignedTreeHeadRecord head;

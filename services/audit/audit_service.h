@@ -6,8 +6,9 @@
 
 #include "nenep/v1/audit.grpc.pb.h"
 #include "services/audit/tree_signer.h"
+#include "services/auth/access_control.h"
 #include "services/common/store.h"
-#include "services/query/query_service.h"
+#include "services/query/projection_store.h"
 
 namespace nenep::services {
 
@@ -16,9 +17,14 @@ using SignerHandle = Handle<TreeSigner>;
 
 class AuditService final : public v1::Audit::CallbackService {
  public:
+  // `access` (nullable: every caller may) must outlive the service.
   AuditService(const StoreHandle* store, const SignerHandle* signer,
-               const ProjectionHandle* projections)
-      : store_(store), signer_(signer), projections_(projections) {}
+               const ProjectionHandle* projections,
+               AccessControl* access = nullptr)
+      : store_(store),
+        signer_(signer),
+        projections_(projections),
+        access_(access) {}
 
   grpc::ServerUnaryReactor* GetTreeHead(grpc::CallbackServerContext* context,
                                         const v1::GetTreeHeadRequest* request,
@@ -40,6 +46,7 @@ class AuditService final : public v1::Audit::CallbackService {
   const StoreHandle* const store_;
   const SignerHandle* const signer_;
   const ProjectionHandle* const projections_;
+  AccessControl* const access_;
 };
 
 }  // namespace nenep::services

@@ -53,12 +53,21 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
+// `s` with the path of the event it is about in front of its message.
+absl::Status Under(const std::string& path, const absl::Status& s) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+}
+
 }  // namespace
 
 EventLogService::EventLogService(const StoreHandle* store,
                                  EventLogServiceOptions options,
-                                 Metrics* metrics)
-    : store_(store), options_(std::move(options)), metrics_(metrics) {
+                                 Metrics* metrics, AccessControl* access)
+    : store_(store),
+      access_(access),
+      options_(std::move(options)),
+      metrics_(metrics) {
   if (!options_.clock) options_.clock = [] { return absl::Now(); };
 }
 
@@ -196,6 +205,9 @@ grpc::ServerUnaryReactor* EventLogService::Append(
   storage::AppendRequest append;
   std::string stream;
   absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who,
+                     Gate(access_, *context, Need::kAppend));
+    append.principal = who.name;
     RETURN_IF_ERROR(ParseRequest(request_bytes, request));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     if (!request->stream().empty()) {
@@ -225,6 +237,13 @@ grpc::ServerUnaryReactor* EventLogService::Append(
       std::string natural;
       RETURN_IF_ERROR(PrepareEvent(request->events(i), path, *log, today, arena,
                                    &append.events[i], &natural));
+      if (access_ != nullptr) {
+        RETURN_IF_ERROR(Under(
+            path,
+            access_->CheckEvent(
+                who, *static_cast<const v1::Event*>(append.events[i].decoded),
+                **log)));
+      }
       if (i == 0) {
         stream = request->stream().empty() ? natural : request->stream();
       }
@@ -301,6 +320,9 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
           arena.get());
   storage::AppendRequest append;
   absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who,
+                     Gate(access_, *context, Need::kAppend));
+    append.principal = who.name;
     RETURN_IF_ERROR(ParseRequest(request_bytes, request));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     if (request->entries().empty()) {
@@ -332,6 +354,12 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
       std::string natural;
       RETURN_IF_ERROR(PrepareEvent(entry.event(), absl::StrCat(path, ".event"),
                                    *log, today, arena, &out, &natural));
+      if (access_ != nullptr) {
+        RETURN_IF_ERROR(Under(
+            path,
+            access_->CheckEvent(
+                who, *static_cast<const v1::Event*>(out.decoded), **log)));
+      }
       if (!entry.stream().empty() && entry.stream() != natural) {
         return Invalid(absl::StrCat(path, ".stream"),
                        absl::StrCat("the event belongs to stream '", natural,

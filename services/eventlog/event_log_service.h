@@ -18,6 +18,7 @@
 #include "google/protobuf/arena.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "nenep/v1/log.grpc.pb.h"
+#include "services/auth/access_control.h"
 #include "services/common/metrics.h"
 #include "services/common/store.h"
 #include "services/common/validation.h"
@@ -44,9 +45,10 @@ class EventLogService final
           v1::EventLog::WithRawCallbackMethod_BatchAppend<
               v1::EventLog::CallbackService>> {
  public:
-  // `store` and `metrics` (nullable) must outlive the service.
+  // `store`, `metrics` (nullable) and `access` (nullable: every caller may
+  // do everything) must outlive the service.
   EventLogService(const StoreHandle* store, EventLogServiceOptions options,
-                  Metrics* metrics);
+                  Metrics* metrics, AccessControl* access = nullptr);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
@@ -75,8 +77,14 @@ class EventLogService final
       storage::NewEvent* out, std::string* natural_stream);
   void Done(Rpc rpc, absl::Time start, grpc::ServerUnaryReactor* reactor,
             const absl::Status& status);
+  // Drops the events a scoped principal may not see (its units outside the
+  // scope); a page may then hold fewer than asked, its token unchanged.
+  void HideOutOfScope(
+      const Principal& who,
+      google::protobuf::RepeatedPtrField<v1::RecordedEvent>* events) const;
 
   const StoreHandle* store_;
+  AccessControl* const access_;
   EventLogServiceOptions options_;
   Metrics* metrics_;
 };

@@ -3,6 +3,7 @@
 // Page tokens are opaque to callers: web-safe base64 of
 //   "all|<f|b>|<next position>"  or  "stream|<f|b>|<next revision>|<stream>".
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,12 +79,24 @@ absl::Status ToRecordedEvent(storage::Record&& record, v1::RecordedEvent* out) {
   return absl::OkStatus();
 }
 
+void EventLogService::HideOutOfScope(
+    const Principal& who,
+    google::protobuf::RepeatedPtrField<v1::RecordedEvent>* events) const {
+  if (access_ == nullptr || who.all_units) return;
+  auto keep = std::remove_if(events->begin(), events->end(),
+                             [&](const v1::RecordedEvent& e) {
+                               return !access_->Visible(who, e.event());
+                             });
+  events->erase(keep, events->end());
+}
+
 grpc::ServerUnaryReactor* EventLogService::ReadAll(
     grpc::CallbackServerContext* context, const v1::ReadAllRequest* request,
     v1::ReadAllResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
     ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
     bool backward = request->direction() == v1::DIRECTION_BACKWARD;
     uint64_t from = request->from_position();
@@ -111,8 +124,11 @@ grpc::ServerUnaryReactor* EventLogService::ReadAll(
     for (storage::Record& r : records) {
       RETURN_IF_ERROR(ToRecordedEvent(std::move(r), response->add_events()));
     }
+    const storage::Position last_read =
+        records.empty() ? 0 : response->events().rbegin()->position();
+    HideOutOfScope(who, response->mutable_events());
     if (records.size() == page && !records.empty()) {
-      const storage::Position last = response->events().rbegin()->position();
+      const storage::Position last = last_read;
       if (!backward && last < head) {
         response->set_next_page_token(EncodeToken({false, false, last + 1}));
       } else if (backward && last > 1) {
@@ -131,6 +147,7 @@ grpc::ServerUnaryReactor* EventLogService::ReadStream(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
     ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
     RETURN_IF_ERROR(ValidateStreamName(request->stream(), "stream"));
     bool backward = request->direction() == v1::DIRECTION_BACKWARD;
@@ -164,8 +181,11 @@ grpc::ServerUnaryReactor* EventLogService::ReadStream(
     for (storage::Record& r : records) {
       RETURN_IF_ERROR(ToRecordedEvent(std::move(r), response->add_events()));
     }
+    const storage::Revision last_read =
+        records.empty() ? 0 : response->events().rbegin()->revision();
+    HideOutOfScope(who, response->mutable_events());
     if (records.size() == page && !records.empty()) {
-      const storage::Revision last = response->events().rbegin()->revision();
+      const storage::Revision last = last_read;
       if (!backward && last < revision) {
         response->set_next_page_token(
             EncodeToken({true, false, last + 1, request->stream()}));
@@ -186,13 +206,21 @@ grpc::ServerUnaryReactor* EventLogService::GetEvent(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time start = absl::Now();
   absl::Status status = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
     ASSIGN_OR_RETURN(storage::EventLog * log, store_->Get());
     if (request->position() == 0) {
       return absl::InvalidArgumentError(
           "position: required (positions start at 1)");
     }
     ASSIGN_OR_RETURN(storage::Record record, log->Get(request->position()));
-    return ToRecordedEvent(std::move(record), response);
+    RETURN_IF_ERROR(ToRecordedEvent(std::move(record), response));
+    if (access_ != nullptr && !access_->Visible(who, response->event())) {
+      response->Clear();
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the event at position ", request->position(),
+          " concerns no unit in the scope of principal '", who.name, "'"));
+    }
+    return absl::OkStatus();
   }();
   Done(Rpc::kGetEvent, start, reactor, status);
   return reactor;

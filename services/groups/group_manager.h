@@ -34,7 +34,7 @@
 #include "absl/time/time.h"
 #include "nenep/storage/v1/records.pb.h"
 #include "nenep/v1/groups.pb.h"
-#include "services/query/query_service.h"
+#include "services/query/projection_store.h"
 #include "services/subscribe/event_filter.h"
 #include "storage/log/event_log.h"
 

@@ -15,10 +15,17 @@ constexpr uint32_t kMaxWaitMs = 60000;
 constexpr absl::Duration kPollEvery = absl::Milliseconds(20);
 
 // Runs `body` (manager -> StatusOr<T>) and answers with its result.
+// Consumer groups are for admins (access_control.h).
 template <typename T, typename F>
 grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
-                              const GroupsHandle* groups, T* response, F body) {
+                              AccessControl* access, const GroupsHandle* groups,
+                              T* response, F body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<Principal> who = Gate(access, *context, Need::kAdmin);
+      !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   absl::StatusOr<GroupManager*> m = groups->Get();
   if (!m.ok()) {
     reactor->Finish(ToGrpcStatus(m.status()));
@@ -81,21 +88,21 @@ class PullReactor final : public grpc::ServerUnaryReactor {
 grpc::ServerUnaryReactor* ConsumerGroupsService::CreateGroup(
     grpc::CallbackServerContext* context, const v1::CreateGroupRequest* request,
     v1::ConsumerGroup* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) { return m->Create(*request); });
 }
 
 grpc::ServerUnaryReactor* ConsumerGroupsService::GetGroup(
     grpc::CallbackServerContext* context, const v1::GetGroupRequest* request,
     v1::ConsumerGroup* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) { return m->Get(request->name()); });
 }
 
 grpc::ServerUnaryReactor* ConsumerGroupsService::ListGroups(
     grpc::CallbackServerContext* context, const v1::ListGroupsRequest*,
     v1::ListGroupsResponse* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) -> absl::StatusOr<v1::ListGroupsResponse> {
                ASSIGN_OR_RETURN(std::vector<v1::ConsumerGroup> groups,
                                 m->List());
@@ -110,7 +117,7 @@ grpc::ServerUnaryReactor* ConsumerGroupsService::ListGroups(
 grpc::ServerUnaryReactor* ConsumerGroupsService::DeleteGroup(
     grpc::CallbackServerContext* context, const v1::DeleteGroupRequest* request,
     v1::DeleteGroupResponse* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) -> absl::StatusOr<v1::DeleteGroupResponse> {
                RETURN_IF_ERROR(m->Delete(request->name()));
                return v1::DeleteGroupResponse();
@@ -126,8 +133,14 @@ grpc::ServerUnaryReactor* ConsumerGroupsService::Pull(
         "wait_ms: ", request->wait_ms(), " is more than ", kMaxWaitMs))));
     return reactor;
   }
+  if (absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAdmin);
+      !who.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   if (request->wait_ms() == 0) {
-    return Run(context, groups_, response,
+    return Run(context, access_, groups_, response,
                [&](GroupManager* m) { return m->Pull(*request); });
   }
   return new PullReactor(groups_, request, response);
@@ -136,21 +149,21 @@ grpc::ServerUnaryReactor* ConsumerGroupsService::Pull(
 grpc::ServerUnaryReactor* ConsumerGroupsService::Ack(
     grpc::CallbackServerContext* context, const v1::AckRequest* request,
     v1::AckResponse* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) { return m->Ack(*request); });
 }
 
 grpc::ServerUnaryReactor* ConsumerGroupsService::Nack(
     grpc::CallbackServerContext* context, const v1::NackRequest* request,
     v1::NackResponse* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) { return m->Nack(*request); });
 }
 
 grpc::ServerUnaryReactor* ConsumerGroupsService::ListParked(
     grpc::CallbackServerContext* context, const v1::ListParkedRequest* request,
     v1::ListParkedResponse* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) { return m->ListParked(*request); });
 }
 
@@ -158,7 +171,7 @@ grpc::ServerUnaryReactor* ConsumerGroupsService::ReplayParked(
     grpc::CallbackServerContext* context,
     const v1::ReplayParkedRequest* request,
     v1::ReplayParkedResponse* response) {
-  return Run(context, groups_, response,
+  return Run(context, access_, groups_, response,
              [&](GroupManager* m) { return m->ReplayParked(*request); });
 }
 

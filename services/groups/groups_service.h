@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "nenep/v1/groups.grpc.pb.h"
+#include "services/auth/access_control.h"
 #include "services/common/store.h"
 #include "services/groups/group_manager.h"
 
@@ -18,8 +19,10 @@ using GroupsHandle = Handle<GroupManager>;
 
 class ConsumerGroupsService final : public v1::ConsumerGroups::CallbackService {
  public:
-  explicit ConsumerGroupsService(const GroupsHandle* groups)
-      : groups_(groups) {}
+  // `access` (nullable: every caller may) must outlive the service.
+  explicit ConsumerGroupsService(const GroupsHandle* groups,
+                                 AccessControl* access = nullptr)
+      : groups_(groups), access_(access) {}
 
   grpc::ServerUnaryReactor* CreateGroup(grpc::CallbackServerContext* context,
                                         const v1::CreateGroupRequest* request,
@@ -55,6 +58,7 @@ class ConsumerGroupsService final : public v1::ConsumerGroups::CallbackService {
 
  private:
   const GroupsHandle* const groups_;
+  AccessControl* const access_;
 };
 
 }  // namespace nenep::services

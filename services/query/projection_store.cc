@@ -370,4 +370,18 @@ ProjectionStore::ReplayTo(
   return std::shared_ptr<const projections::Projection>(std::move(p));
 }
 
+absl::StatusOr<ProjectionStore*> ProjectionHandle::Get() const {
+  ProjectionStore* store = store_.load(std::memory_order_acquire);
+  if (store == nullptr && off_) {
+    return absl::FailedPreconditionError(
+        "this server runs without projections (--projections=false)");
+  }
+  if (store == nullptr) {
+    return absl::UnavailableError(
+        "the store is not open (the server is starting or stopping); retry "
+        "shortly");
+  }
+  return store;
+}
+
 }  // namespace nenep::services

@@ -12,6 +12,7 @@
 //   ... store->Get()->GetRollup(q); store->AwaitDurable(position) ...
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -116,6 +117,22 @@ class ProjectionStore final : public storage::CommitHook {
   // decoded form (NewEvent::decoded, which the EventLog service sets).
   std::vector<v1::Event> scratch_;
   std::vector<const v1::Event*> event_ptrs_;
+};
+
+// Where the services find the projections; null until the store is open.
+class ProjectionHandle {
+ public:
+  void Attach(ProjectionStore* store) {
+    store_.store(store, std::memory_order_release);
+  }
+  void Detach() { store_.store(nullptr, std::memory_order_release); }
+  // The server runs without projections; set before serving.
+  void SetOff() { off_ = true; }
+  absl::StatusOr<ProjectionStore*> Get() const;
+
+ private:
+  bool off_ = false;
+  std::atomic<ProjectionStore*> store_{nullptr};
 };
 
 }  // namespace nenep::services

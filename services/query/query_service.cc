@@ -160,23 +160,9 @@ grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, F body) {
 
 }  // namespace
 
-absl::StatusOr<ProjectionStore*> ProjectionHandle::Get() const {
-  ProjectionStore* store = store_.load(std::memory_order_acquire);
-  if (store == nullptr && off_) {
-    return absl::FailedPreconditionError(
-        "this server runs without projections (--projections=false)");
-  }
-  if (store == nullptr) {
-    return absl::UnavailableError(
-        "the store is not open (the server is starting or stopping); retry "
-        "shortly");
-  }
-  return store;
-}
-
 QueryService::QueryService(const ProjectionHandle* store,
-                           QueryServiceOptions options)
-    : store_(store), options_(std::move(options)) {
+                           QueryServiceOptions options, AccessControl* access)
+    : store_(store), options_(std::move(options)), access_(access) {
   if (!options_.clock) options_.clock = [] { return absl::Now(); };
 }
 
@@ -209,7 +195,19 @@ QueryService::ProjectionAt(ProjectionStore* store, bool has_known,
   return store->AsOf(position);
 }
 
-absl::Status QueryService::DoGetUnit(const v1::GetUnitRequest& request,
+void QueryService::Redact(const Principal& who, Day on, v1::Unit* unit) const {
+  if (access_ == nullptr || who.all_units) return;
+  auto* chain = unit->mutable_parent_chain();
+  int keep = 0;
+  while (keep < chain->size() &&
+         access_->InScope(who, chain->Get(keep).unit_id(), on)) {
+    ++keep;
+  }
+  chain->DeleteSubrange(keep, chain->size() - keep);
+}
+
+absl::Status QueryService::DoGetUnit(const Principal& who,
+                                     const v1::GetUnitRequest& request,
                                      v1::Unit* response) {
   ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
   if (request.unit_id().empty()) return Invalid("unit_id", "required");
@@ -217,14 +215,18 @@ absl::Status QueryService::DoGetUnit(const v1::GetUnitRequest& request,
       Day on, DateOr(request.has_as_of(), request.as_of(), "as_of", Today()));
   ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
                                         request.known_as_of()));
+  if (access_ != nullptr) {
+    RETURN_IF_ERROR(access_->CheckUnits(who, {request.unit_id()}, on));
+  }
   ASSIGN_OR_RETURN(projections::UnitInfo info,
                    p->GetUnit(request.unit_id(), on));
   FillUnit(info, response);
+  Redact(who, on, response);
   return store->AwaitDurable(p->applied(), kDurableWait);
 }
 
 absl::Status QueryService::DoListChildren(
-    const v1::ListChildrenRequest& request,
+    const Principal& who, const v1::ListChildrenRequest& request,
     v1::ListChildrenResponse* response) {
   ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
   if (request.unit_id().empty()) return Invalid("unit_id", "required");
@@ -233,18 +235,24 @@ absl::Status QueryService::DoListChildren(
   ASSIGN_OR_RETURN(int size, PageSize(request.page_size(), "page_size"));
   ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
                                         request.known_as_of()));
+  if (access_ != nullptr) {
+    RETURN_IF_ERROR(access_->CheckUnits(who, {request.unit_id()}, on));
+  }
   ASSIGN_OR_RETURN(std::vector<projections::UnitInfo> children,
                    p->Children(request.unit_id(), on));
   ASSIGN_OR_RETURN(size_t start,
                    PageStart(request.page_token(), children.size()));
   const size_t end = std::min(children.size(), start + size);
-  for (size_t i = start; i < end; ++i)
+  for (size_t i = start; i < end; ++i) {
     FillUnit(children[i], response->add_children());
+    Redact(who, on, response->mutable_children()->rbegin().operator->());
+  }
   if (end < children.size()) response->set_next_page_token(absl::StrCat(end));
   return store->AwaitDurable(p->applied(), kDurableWait);
 }
 
-absl::Status QueryService::DoFindUnits(const v1::FindUnitsRequest& request,
+absl::Status QueryService::DoFindUnits(const Principal& who,
+                                       const v1::FindUnitsRequest& request,
                                        v1::FindUnitsResponse* response) {
   ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
   if (request.query().empty()) return Invalid("query", "required");
@@ -255,9 +263,20 @@ absl::Status QueryService::DoFindUnits(const v1::FindUnitsRequest& request,
       request.limit() == 0 ? 20 : std::min(request.limit(), kMaxPage);
   ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
                                         request.known_as_of()));
+  // A scoped principal finds only units of its scope: ask for more and
+  // keep those.
+  const size_t asked =
+      who.all_units ? limit : std::min<size_t>(limit * 20, 20000);
   for (const projections::UnitInfo& info :
-       p->FindUnits(request.query(), on, request.include_inactive(), limit)) {
+       p->FindUnits(request.query(), on, request.include_inactive(), asked)) {
+    if (static_cast<size_t>(response->units_size()) >= limit) break;
+    if (access_ != nullptr && !who.all_units &&
+        !access_->InScope(who, info.unit_id,
+                          info.dissolved <= on ? info.dissolved - 1 : on)) {
+      continue;
+    }
     FillUnit(info, response->add_units());
+    Redact(who, on, response->mutable_units()->rbegin().operator->());
   }
   return store->AwaitDurable(p->applied(), kDurableWait);
 }
@@ -287,19 +306,32 @@ absl::Status RollupOn(const projections::Projection& p,
   return absl::OkStatus();
 }
 
-absl::Status QueryService::DoGetRollup(const v1::RollupRequest& request,
+absl::Status QueryService::DoGetRollup(const Principal& who,
+                                       const v1::RollupRequest& request,
                                        v1::RollupResponse* response) {
   ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
+  if (access_ != nullptr && !who.all_units) {
+    ASSIGN_OR_RETURN(projections::RollupQuery q, ToQuery(request));
+    RETURN_IF_ERROR(access_->CheckUnits(who, {q.unit_id}, q.to));
+  }
   ASSIGN_OR_RETURN(auto p, ProjectionAt(store, request.has_known_as_of(),
                                         request.known_as_of()));
   RETURN_IF_ERROR(RollupOn(*p, request, response));
+  Redact(who,
+         DayNumber(response->to().year(), response->to().month(),
+                   response->to().day()),
+         response->mutable_unit());
   return store->AwaitDurable(response->position(), kDurableWait);
 }
 
-absl::Status QueryService::DoChildren(const v1::ChildrenRollupsRequest& request,
+absl::Status QueryService::DoChildren(const Principal& who,
+                                      const v1::ChildrenRollupsRequest& request,
                                       v1::ChildrenRollupsResponse* response) {
   ASSIGN_OR_RETURN(ProjectionStore * store, store_->Get());
   ASSIGN_OR_RETURN(projections::RollupQuery q, ToQuery(request.rollup()));
+  if (access_ != nullptr) {
+    RETURN_IF_ERROR(access_->CheckUnits(who, {q.unit_id}, q.to));
+  }
   ASSIGN_OR_RETURN(int size, PageSize(request.page_size(), "page_size"));
   const google::protobuf::FieldDescriptor* sort_field = nullptr;
   if (!request.sort_by().empty()) {
@@ -349,6 +381,10 @@ absl::Status QueryService::DoChildren(const v1::ChildrenRollupsRequest& request,
   }
   if (end < rows.size()) response->set_next_page_token(absl::StrCat(end));
   FillUnit(info, response->mutable_unit());
+  Redact(who, info_day, response->mutable_unit());
+  for (v1::ChildRollup& row : *response->mutable_children()) {
+    Redact(who, info_day, row.mutable_unit());
+  }
   *response->mutable_from() = ToDate(q.from);
   *response->mutable_to() = ToDate(q.to);
   const uint64_t position = p->applied();
@@ -359,35 +395,55 @@ absl::Status QueryService::DoChildren(const v1::ChildrenRollupsRequest& request,
 grpc::ServerUnaryReactor* QueryService::GetUnit(
     grpc::CallbackServerContext* context, const v1::GetUnitRequest* request,
     v1::Unit* response) {
-  return Run(context, [&] { return DoGetUnit(*request, response); });
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
+    return DoGetUnit(who, *request, response);
+  });
 }
 grpc::ServerUnaryReactor* QueryService::ListChildren(
     grpc::CallbackServerContext* context,
     const v1::ListChildrenRequest* request,
     v1::ListChildrenResponse* response) {
-  return Run(context, [&] { return DoListChildren(*request, response); });
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
+    return DoListChildren(who, *request, response);
+  });
 }
 grpc::ServerUnaryReactor* QueryService::FindUnits(
     grpc::CallbackServerContext* context, const v1::FindUnitsRequest* request,
     v1::FindUnitsResponse* response) {
-  return Run(context, [&] { return DoFindUnits(*request, response); });
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
+    return DoFindUnits(who, *request, response);
+  });
 }
 grpc::ServerUnaryReactor* QueryService::GetRollup(
     grpc::CallbackServerContext* context, const v1::RollupRequest* request,
     v1::RollupResponse* response) {
-  return Run(context, [&] { return DoGetRollup(*request, response); });
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
+    return DoGetRollup(who, *request, response);
+  });
 }
 grpc::ServerUnaryReactor* QueryService::GetChildrenRollups(
     grpc::CallbackServerContext* context,
     const v1::ChildrenRollupsRequest* request,
     v1::ChildrenRollupsResponse* response) {
-  return Run(context, [&] { return DoChildren(*request, response); });
+  return Run(context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const Principal who, Gate(access_, *context, Need::kRead));
+    return DoChildren(who, *request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* ProjectionsService::Rebuild(
     grpc::CallbackServerContext* context, const v1::RebuildRequest* request,
     v1::RebuildResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAdmin);
+      !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   absl::StatusOr<ProjectionStore*> store = store_->Get();
   if (!store.ok()) {
     reactor->Finish(ToGrpcStatus(store.status()));
@@ -506,6 +562,10 @@ class RefusedReplay final
 
 grpc::ServerWriteReactor<v1::ReplayProgress>* ProjectionsService::Replay(
     grpc::CallbackServerContext* context, const v1::ReplayRequest* request) {
+  if (absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAudit);
+      !who.ok()) {
+    return new RefusedReplay(who.status());
+  }
   absl::StatusOr<ProjectionStore*> store = store_->Get();
   if (!store.ok()) return new RefusedReplay(store.status());
   return new ReplayReactor(*store, *request);

@@ -10,26 +10,11 @@
 
 #include "absl/time/time.h"
 #include "nenep/v1/query.grpc.pb.h"
+#include "services/auth/access_control.h"
 #include "services/common/metrics.h"
 #include "services/query/projection_store.h"
 
 namespace nenep::services {
-
-// Where the services find the projections; null until the store is open.
-class ProjectionHandle {
- public:
-  void Attach(ProjectionStore* store) {
-    store_.store(store, std::memory_order_release);
-  }
-  void Detach() { store_.store(nullptr, std::memory_order_release); }
-  // The server runs without projections; set before serving.
-  void SetOff() { off_ = true; }
-  absl::StatusOr<ProjectionStore*> Get() const;
-
- private:
-  bool off_ = false;
-  std::atomic<ProjectionStore*> store_{nullptr};
-};
 
 struct QueryServiceOptions {
   absl::TimeZone zone;                // Asia/Ho_Chi_Minh, for "today"
@@ -38,7 +23,9 @@ struct QueryServiceOptions {
 
 class QueryService final : public v1::Query::CallbackService {
  public:
-  QueryService(const ProjectionHandle* store, QueryServiceOptions options);
+  // `access` (nullable: every caller sees everything) must outlive it.
+  QueryService(const ProjectionHandle* store, QueryServiceOptions options,
+               AccessControl* access = nullptr);
 
   grpc::ServerUnaryReactor* GetUnit(grpc::CallbackServerContext* context,
                                     const v1::GetUnitRequest* request,
@@ -59,27 +46,39 @@ class QueryService final : public v1::Query::CallbackService {
       v1::ChildrenRollupsResponse* response) override;
 
  private:
-  absl::Status DoGetUnit(const v1::GetUnitRequest& request, v1::Unit* response);
-  absl::Status DoListChildren(const v1::ListChildrenRequest& request,
+  absl::Status DoGetUnit(const Principal& who,
+                         const v1::GetUnitRequest& request, v1::Unit* response);
+  absl::Status DoListChildren(const Principal& who,
+                              const v1::ListChildrenRequest& request,
                               v1::ListChildrenResponse* response);
-  absl::Status DoFindUnits(const v1::FindUnitsRequest& request,
+  absl::Status DoFindUnits(const Principal& who,
+                           const v1::FindUnitsRequest& request,
                            v1::FindUnitsResponse* response);
-  absl::Status DoGetRollup(const v1::RollupRequest& request,
+  absl::Status DoGetRollup(const Principal& who,
+                           const v1::RollupRequest& request,
                            v1::RollupResponse* response);
-  absl::Status DoChildren(const v1::ChildrenRollupsRequest& request,
+  absl::Status DoChildren(const Principal& who,
+                          const v1::ChildrenRollupsRequest& request,
                           v1::ChildrenRollupsResponse* response);
   Day Today() const;
   // The live projection, or the one known at `k` when it is set.
   absl::StatusOr<std::shared_ptr<const projections::Projection>> ProjectionAt(
       ProjectionStore* store, bool has_known, const v1::KnownAsOf& k) const;
 
+  // Within a scoped principal's answer: the unit's parent chain stops at
+  // its scope (the units above are not shown).
+  void Redact(const Principal& who, Day on, v1::Unit* unit) const;
+
   const ProjectionHandle* store_;
   QueryServiceOptions options_;
+  AccessControl* const access_;
 };
 
 class ProjectionsService final : public v1::Projections::CallbackService {
  public:
-  explicit ProjectionsService(const ProjectionHandle* store) : store_(store) {}
+  explicit ProjectionsService(const ProjectionHandle* store,
+                              AccessControl* access = nullptr)
+      : store_(store), access_(access) {}
   // Runs on its own thread: a rebuild reads the whole log.
   grpc::ServerUnaryReactor* Rebuild(grpc::CallbackServerContext* context,
                                     const v1::RebuildRequest* request,
@@ -91,6 +90,7 @@ class ProjectionsService final : public v1::Projections::CallbackService {
 
  private:
   const ProjectionHandle* store_;
+  AccessControl* const access_;
 };
 
 }  // namespace nenep::services

@@ -62,6 +62,29 @@ ABSL_FLAG(bool, verify_tree_on_open, true,
           "Rehash the whole log at start and refuse to serve a store that "
           "does not match its Merkle tree (altered behind nenep's back).");
 ABSL_FLAG(int, block_cache_mib, 256, "RocksDB block cache size, in MiB.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "TLS: the server's certificate chain (PEM); with --tls_key_file.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "TLS: the server's private key (PEM).");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "Mutual TLS: clients must present a certificate this CA (PEM) "
+          "signed.");
+ABSL_FLAG(bool, allow_plaintext, false,
+          "Allow a plaintext listener on an address that is not loopback "
+          "(logged as a warning).");
+ABSL_FLAG(std::string, auth_file, "",
+          "Access file: principals (certificate common name or SHA-256 of a "
+          "bearer token), their role (writer, reader, auditor, admin) and "
+          "scope (unit subtrees); re-read on SIGHUP. Empty: every caller is "
+          "an admin named 'anonymous'.");
+ABSL_FLAG(double, rate_limit, 0,
+          "Calls per second each principal may make (0: no limit); beyond, "
+          "RESOURCE_EXHAUSTED with a retry hint.");
+ABSL_FLAG(double, rate_burst, 0,
+          "Calls a principal may make at once above its rate (default: one "
+          "second's worth).");
+ABSL_FLAG(int, max_streams_per_principal, 0,
+          "Subscriptions a principal may hold open at once (0: no limit).");
 ABSL_FLAG(std::string, log_format, "json",
           "Log lines on stderr: 'json' (one object per line) or 'text'.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error.");
@@ -155,6 +178,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // re-read the access file
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   if (std::string config = ConfigArg(argc, argv); !config.empty()) {
@@ -218,6 +242,14 @@ int main(int argc, char** argv) {
   options.log.max_queued_bytes = static_cast<size_t>(queued) << 20;
   options.log.block_cache_bytes = static_cast<size_t>(cache) << 20;
   options.version = kVersion;
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.allow_plaintext = absl::GetFlag(FLAGS_allow_plaintext);
+  options.access.auth_file = absl::GetFlag(FLAGS_auth_file);
+  options.access.calls_per_second = absl::GetFlag(FLAGS_rate_limit);
+  options.access.call_burst = absl::GetFlag(FLAGS_rate_burst);
+  options.access.max_streams = absl::GetFlag(FLAGS_max_streams_per_principal);
 
   absl::StatusOr<std::unique_ptr<nenep::services::Server>> server =
       nenep::services::Server::Start(std::move(options));
@@ -245,7 +277,12 @@ int main(int argc, char** argv) {
   }
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  for (;;) {
+    sigwait(&stop_signals, &signal);
+    if (signal != SIGHUP) break;
+    nenep::logging::Info("SIGHUP: re-reading the access file");
+    (*server)->ReloadAccess().IgnoreError();  // logged by the reload
+  }
   nenep::logging::Info("stop signal received",
                        {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
   absl::Status closed =

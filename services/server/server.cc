@@ -1,10 +1,13 @@
 #include "services/server/server.h"
 
+#include <fstream>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpc/grpc_security_constants.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -122,9 +125,73 @@ class LagMetrics final : public prometheus::Collectable {
   const SubscriptionService* const subs_;
 };
 
+// The listener's credentials: TLS (mutual with a client CA) or, on loopback
+// or when allowed, plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert_file and --tls_key_file go together");
+  }
+  if (o.tls_cert_file.empty()) {
+    if (!o.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_client_ca_file needs --tls_cert_file and --tls_key_file");
+    }
+    if (!IsLoopback(o.listen)) {
+      if (!o.allow_plaintext) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("refusing to listen without TLS on ", o.listen,
+                         ", which is not loopback: give --tls_cert_file and "
+                         "--tls_key_file, or --allow_plaintext"));
+      }
+      logging::Warn("listening without TLS on a non-loopback address",
+                    {{"listen", o.listen}});
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  auto read = [](const std::string& path,
+                 const char* flag) -> absl::StatusOr<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (!in.good() && !in.eof()) text.clear();
+    if (text.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read ", path, " (", flag, ")"));
+    }
+    return text;
+  };
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.cert_chain, read(o.tls_cert_file, "--tls_cert_file"));
+  ASSIGN_OR_RETURN(pair.private_key, read(o.tls_key_file, "--tls_key_file"));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!o.tls_client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                     read(o.tls_client_ca_file, "--tls_client_ca_file"));
+    // Without an access file a certificate is the only way in; with one,
+    // a client may instead show a bearer token (and is refused if it has
+    // neither). A certificate shown is always verified.
+    ssl.client_certificate_request =
+        o.access.auth_file.empty()
+            ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  logging::Info("TLS listener", {{"listen", o.listen},
+                                 {"mutual", !o.tls_client_ca_file.empty()}});
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {}
+
+absl::Status Server::ReloadAccess() {
+  if (access_ == nullptr || !access_->enabled()) {
+    return absl::FailedPreconditionError("no access file (--auth_file)");
+  }
+  return access_->Reload();
+}
 
 Server::~Server() { Shutdown(absl::Seconds(5)).IgnoreError(); }
 
@@ -133,41 +200,42 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   std::unique_ptr<Server> s(new Server(std::move(options)));
   ServerOptions& o = s->options_;
   ASSIGN_OR_RETURN(s->lock_, DirLock::Acquire(o.data_dir));
+  ASSIGN_OR_RETURN(s->access_,
+                   AccessControl::Create(o.access, &s->projection_handle_));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   Credentials(o));
+  AccessControl* const access = s->access_.get();
 
-  s->event_log_service_ =
-      std::make_unique<EventLogService>(&s->store_, o.service, &s->metrics_);
+  s->event_log_service_ = std::make_unique<EventLogService>(
+      &s->store_, o.service, &s->metrics_, access);
   s->admin_service_ = std::make_unique<AdminService>(
       &s->store_,
       AdminServiceOptions{o.version, o.data_dir, absl::Now(),
                           &s->projection_handle_},
-      &s->metrics_);
+      &s->metrics_, access);
 
   if (!o.projections) s->projection_handle_.SetOff();
   s->query_service_ = std::make_unique<QueryService>(
       &s->projection_handle_,
-      QueryServiceOptions{o.service.zone, o.service.clock});
+      QueryServiceOptions{o.service.zone, o.service.clock}, access);
   s->projections_service_ =
-      std::make_unique<ProjectionsService>(&s->projection_handle_);
+      std::make_unique<ProjectionsService>(&s->projection_handle_, access);
   s->subscription_service_ = std::make_unique<SubscriptionService>(
-      &s->store_, &s->projection_handle_, &s->head_watch_);
+      &s->store_, &s->projection_handle_, &s->head_watch_, access);
   s->groups_service_ =
-      std::make_unique<ConsumerGroupsService>(&s->groups_handle_);
+      std::make_unique<ConsumerGroupsService>(&s->groups_handle_, access);
   s->snapshots_ = std::make_unique<SnapshotStore>(
       &s->projection_handle_, &s->store_,
       SnapshotOptions{o.service.zone, o.service.clock});
-  s->snapshot_service_ = std::make_unique<SnapshotService>(s->snapshots_.get());
+  s->snapshot_service_ =
+      std::make_unique<SnapshotService>(s->snapshots_.get(), access);
   s->audit_service_ = std::make_unique<AuditService>(
-      &s->store_, &s->signer_handle_, &s->projection_handle_);
+      &s->store_, &s->signer_handle_, &s->projection_handle_, access);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  if (!IsLoopback(o.listen)) {
-    logging::Warn("listening without TLS on a non-loopback address",
-                  {{"listen", o.listen}});
-  }
-  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(),
-                           &s->port_);
+  builder.AddListeningPort(o.listen, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(o.max_request_bytes);
   builder.RegisterService(s->event_log_service_.get());
   builder.RegisterService(s->admin_service_.get());

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "services/admin/admin_service.h"
 #include "services/audit/audit_service.h"
+#include "services/auth/access_control.h"
 #include "services/common/metrics.h"
 #include "services/common/store.h"
 #include "services/eventlog/event_log_service.h"
@@ -64,6 +65,20 @@ struct ServerOptions {
   std::string signing_key;
   // How often a new tree head is signed while the log grows. Default: 10 s.
   absl::Duration sign_interval = absl::Seconds(10);
+  // TLS: the server's certificate chain and private key (PEM files), both
+  // or neither. Default: none (plaintext).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Mutual TLS: client certificates are verified against this CA (PEM);
+  // without an access file every client must present one, with one a
+  // client may show a bearer token instead. Needs the two above.
+  // Default: none.
+  std::string tls_client_ca_file;
+  // Plaintext on an address that is not loopback is refused unless this is
+  // set (and then logged as a warning). Default: false.
+  bool allow_plaintext = false;
+  // Principals, roles, scopes and limits (services/auth/access_control.h).
+  AccessOptions access;
   EventLogServiceOptions service;  // `zone` is set by Start()
   storage::LogOptions log;         // `data_dir` and `listener` set by Start()
   std::string version = "dev";
@@ -92,6 +107,9 @@ class Server {
   // Idempotent.
   absl::Status Shutdown(absl::Duration grace);
 
+  // Re-reads the access file (SIGHUP); the previous one stays on error.
+  absl::Status ReloadAccess();
+
  private:
   explicit Server(ServerOptions options);
   void OpenStore();
@@ -101,9 +119,11 @@ class Server {
   Metrics metrics_;
   HeadWatch head_watch_{&metrics_};  // the log's listener; feeds metrics_
   StoreHandle store_;
+  ProjectionHandle projection_handle_;
+  // Outlives the services, which check every call with it.
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<EventLogService> event_log_service_;
   std::unique_ptr<AdminService> admin_service_;
-  ProjectionHandle projection_handle_;
   std::unique_ptr<QueryService> query_service_;
   std::unique_ptr<ProjectionsService> projections_service_;
   std::unique_ptr<SubscriptionService> subscription_service_;

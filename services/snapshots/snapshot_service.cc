@@ -3,6 +3,7 @@
 #include <thread>
 #include <utility>
 
+#include "services/common/calendar.h"
 #include "services/common/grpc_status.h"
 #include "storage/common/status_macros.h"
 
@@ -11,9 +12,14 @@ namespace {
 
 template <typename T, typename F>
 grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
-                                 T* response, F body) {
+                                 AccessControl* access, T* response, F body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<T> r = body();
+  absl::StatusOr<Principal> who = Gate(access, *context, Need::kRead);
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
+  absl::StatusOr<T> r = body(*who);
   if (r.ok()) *response = std::move(*r);
   reactor->Finish(ToGrpcStatus(r.status()));
   return reactor;
@@ -23,10 +29,13 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context,
 // each read when the previous one has been sent.
 class ReadReactor final : public grpc::ServerWriteReactor<v1::SnapshotChunk> {
  public:
-  ReadReactor(const SnapshotStore* snapshots, const v1::ReadSnapshotRequest& r)
+  // `allowed`: whether the caller may read the whole snapshot.
+  ReadReactor(const SnapshotStore* snapshots, const v1::ReadSnapshotRequest& r,
+              const absl::Status& allowed)
       : snapshots_(snapshots) {
     absl::StatusOr<v1::SnapshotInfo> info =
         [&]() -> absl::StatusOr<v1::SnapshotInfo> {
+      if (!allowed.ok()) return allowed;
       if (!r.has_date()) return absl::InvalidArgumentError("date: required");
       return snapshots_->Find(r.date(), r.position(), "date");
     }();
@@ -69,10 +78,23 @@ class ReadReactor final : public grpc::ServerWriteReactor<v1::SnapshotChunk> {
 
 }  // namespace
 
+absl::Status SnapshotService::CheckUnit(const Principal& who,
+                                        const std::string& unit_id,
+                                        const v1::Date& date) const {
+  if (access_ == nullptr || who.all_units) return absl::OkStatus();
+  return access_->CheckUnits(who, {unit_id},
+                             DayNumber(date.year(), date.month(), date.day()));
+}
+
 grpc::ServerUnaryReactor* SnapshotService::CreateSnapshot(
     grpc::CallbackServerContext* context,
     const v1::CreateSnapshotRequest* request, v1::SnapshotInfo* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAdmin);
+      !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   std::thread([reactor, request, response, snapshots = snapshots_] {
     absl::StatusOr<v1::SnapshotInfo> r = snapshots->Create(*request);
     if (r.ok()) *response = std::move(*r);
@@ -85,26 +107,42 @@ grpc::ServerUnaryReactor* SnapshotService::ListSnapshots(
     grpc::CallbackServerContext* context,
     const v1::ListSnapshotsRequest* request,
     v1::ListSnapshotsResponse* response) {
-  return Answer(context, response, [&] { return snapshots_->List(*request); });
+  return Answer(context, access_, response,
+                [&](const Principal&) { return snapshots_->List(*request); });
 }
 
 grpc::ServerUnaryReactor* SnapshotService::GetSnapshot(
     grpc::CallbackServerContext* context, const v1::GetSnapshotRequest* request,
     v1::GetSnapshotResponse* response) {
-  return Answer(context, response, [&] { return snapshots_->Get(*request); });
+  return Answer(
+      context, access_, response,
+      [&](const Principal& who) -> absl::StatusOr<v1::GetSnapshotResponse> {
+        RETURN_IF_ERROR(CheckUnit(who, request->unit_id(), request->date()));
+        return snapshots_->Get(*request);
+      });
 }
 
 grpc::ServerWriteReactor<v1::SnapshotChunk>* SnapshotService::ReadSnapshot(
     grpc::CallbackServerContext* context,
     const v1::ReadSnapshotRequest* request) {
-  return new ReadReactor(snapshots_, *request);
+  absl::StatusOr<Principal> who = Gate(access_, *context, Need::kRead);
+  absl::Status allowed = who.status();
+  if (who.ok() && access_ != nullptr) {
+    allowed = access_->CheckAllUnits(*who, "a whole snapshot");
+  }
+  return new ReadReactor(snapshots_, *request, allowed);
 }
 
 grpc::ServerUnaryReactor* SnapshotService::DiffSnapshots(
     grpc::CallbackServerContext* context,
     const v1::DiffSnapshotsRequest* request,
     v1::DiffSnapshotsResponse* response) {
-  return Answer(context, response, [&] { return snapshots_->Diff(*request); });
+  return Answer(
+      context, access_, response,
+      [&](const Principal& who) -> absl::StatusOr<v1::DiffSnapshotsResponse> {
+        RETURN_IF_ERROR(CheckUnit(who, request->unit_id(), request->to_date()));
+        return snapshots_->Diff(*request);
+      });
 }
 
 }  // namespace nenep::services

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "nenep/v1/snapshots.grpc.pb.h"
+#include "services/auth/access_control.h"
 #include "services/snapshots/snapshot_store.h"
 
 namespace nenep::services {
@@ -11,7 +12,12 @@ namespace nenep::services {
 class SnapshotService final : public v1::Snapshots::CallbackService {
  public:
   // `snapshots` is not owned and must outlive the service.
-  explicit SnapshotService(SnapshotStore* snapshots) : snapshots_(snapshots) {}
+  // `access` (nullable: every caller may) must outlive it. Creating a
+  // snapshot is for admins; reading one unit's row for readers of its
+  // scope; a whole snapshot for those who see every unit.
+  explicit SnapshotService(SnapshotStore* snapshots,
+                           AccessControl* access = nullptr)
+      : snapshots_(snapshots), access_(access) {}
 
   // Runs on its own thread: it reads the whole projection.
   grpc::ServerUnaryReactor* CreateSnapshot(
@@ -35,7 +41,11 @@ class SnapshotService final : public v1::Snapshots::CallbackService {
       v1::DiffSnapshotsResponse* response) override;
 
  private:
+  absl::Status CheckUnit(const Principal& who, const std::string& unit_id,
+                         const v1::Date& date) const;
+
   SnapshotStore* const snapshots_;
+  AccessControl* const access_;
 };
 
 }  // namespace nenep::services

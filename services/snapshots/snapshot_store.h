@@ -21,7 +21,7 @@
 #include "absl/time/time.h"
 #include "nenep/v1/snapshots.pb.h"
 #include "services/common/store.h"
-#include "services/query/query_service.h"
+#include "services/query/projection_store.h"
 
 namespace nenep::services {
 

@@ -1,5 +1,7 @@
 #include "services/subscribe/subscription_service.h"
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -7,7 +9,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/calendar.h"
 #include "services/common/grpc_status.h"
 #include "services/common/proto_time.h"
 #include "services/eventlog/event_log_service.h"
@@ -27,8 +31,10 @@ class SubscribeReactor final
                    EventFilter filter, HeadWatch* head,
                    std::atomic<int>* active,
                    const v1::SubscribeRequest& request,
-                   SubscriptionService* service, std::string peer)
-      : log_(log),
+                   SubscriptionService* service, std::string peer,
+                   std::function<void()> on_done)
+      : on_done_(std::move(on_done)),
+        log_(log),
         projections_(projections),
         filter_(std::move(filter)),
         head_(head),
@@ -55,10 +61,12 @@ class SubscribeReactor final
   void OnDone() override {
     service_->Unregister(&progress_);
     --*active_;
+    if (on_done_) on_done_();
     delete this;
   }
 
  private:
+  const std::function<void()> on_done_;
   bool Cancelled() {
     absl::MutexLock lock(&mu_);
     return cancelled_ || write_failed_;
@@ -191,13 +199,48 @@ class RefusedReactor final
 
 SubscriptionService::SubscriptionService(const StoreHandle* store,
                                          const ProjectionHandle* projections,
-                                         HeadWatch* head)
-    : store_(store), projections_(projections), head_(head) {}
+                                         HeadWatch* head, AccessControl* access)
+    : store_(store), projections_(projections), head_(head), access_(access) {}
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  absl::StatusOr<Principal> who = Gate(access_, *context, Need::kRead);
+  if (!who.ok()) return new RefusedReactor(who.status());
   absl::StatusOr<storage::EventLog*> log = store_->Get();
   if (!log.ok()) return new RefusedReactor(log.status());
+  // A scoped principal follows a subtree of its scope: the one it names,
+  // or its only one.
+  v1::SubscribeRequest scoped = *request;
+  if (access_ != nullptr && !who->all_units) {
+    if (scoped.subtree_unit_id().empty() && who->scopes.size() == 1) {
+      scoped.set_subtree_unit_id(who->scopes[0]);
+    }
+    if (scoped.subtree_unit_id().empty()) {
+      return new RefusedReactor(absl::PermissionDeniedError(
+          absl::StrCat("principal '", who->name,
+                       "' sees only its scope; set subtree_unit_id to one of ",
+                       absl::StrJoin(who->scopes, ", "))));
+    }
+    const bool root = std::find(who->scopes.begin(), who->scopes.end(),
+                                scoped.subtree_unit_id()) != who->scopes.end();
+    const absl::TimeZone zone =
+        VietnamTimeZone().value_or(absl::FixedTimeZone(7 * 3600));
+    const Day today = static_cast<Day>(DayNumber(LocalDay(absl::Now(), zone)));
+    if (!root && !access_->InScope(*who, scoped.subtree_unit_id(), today)) {
+      return new RefusedReactor(absl::PermissionDeniedError(
+          absl::StrCat("unit '", scoped.subtree_unit_id(),
+                       "' is outside the scope of principal '", who->name,
+                       "' (", absl::StrJoin(who->scopes, ", "), ")")));
+    }
+  }
+  request = &scoped;
+  std::function<void()> on_done;
+  if (access_ != nullptr) {
+    if (absl::Status s = access_->OpenStream(*who); !s.ok()) {
+      return new RefusedReactor(s);
+    }
+    on_done = [access = access_, p = *who] { access->CloseStream(p); };
+  }
   const projections::Projection* projection = nullptr;
   std::shared_ptr<const projections::Projection> hold;
   if (!request->subtree_unit_id().empty()) {
@@ -209,9 +252,13 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionService::Subscribe(
   absl::StatusOr<EventFilter> filter = EventFilter::Make(
       {request->event_types().begin(), request->event_types().end()},
       request->subtree_unit_id(), projection, "");
-  if (!filter.ok()) return new RefusedReactor(filter.status());
+  if (!filter.ok()) {
+    if (on_done) on_done();
+    return new RefusedReactor(filter.status());
+  }
   return new SubscribeReactor(*log, projections_, *std::move(filter), head_,
-                              &active_, *request, this, context->peer());
+                              &active_, *request, this, context->peer(),
+                              std::move(on_done));
 }
 
 void SubscriptionService::Register(Progress* p) {
@@ -251,6 +298,11 @@ grpc::ServerUnaryReactor* SubscriptionService::ListSubscribers(
     grpc::CallbackServerContext* context, const v1::ListSubscribersRequest*,
     v1::ListSubscribersResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAdmin);
+      !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   absl::StatusOr<storage::EventLog*> log = store_->Get();
   if (!log.ok()) {
     reactor->Finish(ToGrpcStatus(log.status()));

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 
 #include "nenep/v1/subscribe.grpc.pb.h"
+#include "services/auth/access_control.h"
 #include "services/common/store.h"
 #include "services/query/query_service.h"
 #include "services/subscribe/head_watch.h"
@@ -25,8 +26,10 @@ namespace nenep::services {
 class SubscriptionService final : public v1::Subscriptions::CallbackService {
  public:
   // All must outlive the service.
+  // `access` (nullable: every caller sees everything) must outlive it.
   SubscriptionService(const StoreHandle* store,
-                      const ProjectionHandle* projections, HeadWatch* head);
+                      const ProjectionHandle* projections, HeadWatch* head,
+                      AccessControl* access = nullptr);
 
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
@@ -62,6 +65,7 @@ class SubscriptionService final : public v1::Subscriptions::CallbackService {
   const StoreHandle* store_;
   const ProjectionHandle* projections_;
   HeadWatch* head_;
+  AccessControl* const access_;
   std::atomic<int> active_{0};
   mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -45,6 +45,10 @@ std::string Describe(const Context& ctx, const grpc::Status& s) {
 
 void SetDeadline(const Context& ctx, grpc::ClientContext* call) {
   call->set_deadline(absl::ToChronoTime(absl::Now() + ctx.timeout));
+  if (!ctx.bearer_token.empty()) {
+    call->AddMetadata("authorization",
+                      absl::StrCat("Bearer ", ctx.bearer_token));
+  }
 }
 
 JsonPrintOptions PrintOptions() {

@@ -33,6 +33,7 @@ struct Context {
   std::ostream* out = nullptr;  // results
   std::ostream* err = nullptr;  // errors, progress
   bool progress = false;        // draw a progress line on *err
+  std::string bearer_token;     // sent as "authorization: Bearer ..."
 };
 
 struct AppendOptions {
@@ -62,6 +63,7 @@ bool ParseDate(const std::string& text, v1::Date* out);
 // A failed call, for people: the status code's name and the message, or how
 // to reach the server.
 std::string Describe(const Context& ctx, const grpc::Status& s);
+// Prepares a call: its deadline and, if set, the bearer token.
 void SetDeadline(const Context& ctx, grpc::ClientContext* call);
 // One line of protobuf JSON.
 std::string ToJson(const google::protobuf::Message& m);

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,19 @@
 #include "tools/cli/cli.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "nenepd address.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "TLS: the CA (PEM) that signed nenepd's certificate; set, the "
+          "connection uses TLS.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Mutual TLS: this client's certificate (PEM), with --tls_key_file.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "Mutual TLS: this client's private key (PEM).");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "TLS: the name nenepd's certificate must carry (default: the host "
+          "of --server).");
+ABSL_FLAG(std::string, token_file, "",
+          "A file holding a bearer token (its first line), sent with every "
+          "call; $NENEP_TOKEN works too.");
 ABSL_FLAG(bool, json, false,
           "Machine output: one JSON object per line (protobuf JSON mapping).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(60), "Deadline of each call.");
@@ -197,8 +213,47 @@ int main(int argc, char** argv) {
   ctx.server = absl::GetFlag(FLAGS_server);
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(256 << 20);
-  ctx.channel = grpc::CreateCustomChannel(
-      ctx.server, grpc::InsecureChannelCredentials(), channel_args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca_file); !ca.empty()) {
+    auto read = [](const std::string& path) {
+      std::ifstream in(path, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = read(ca);
+    if (ssl.pem_root_certs.empty()) {
+      return Usage(absl::StrCat("cannot read --tls_ca_file ", ca));
+    }
+    const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+    const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+    if (cert.empty() != key.empty()) {
+      return Usage("--tls_cert_file and --tls_key_file go together");
+    }
+    if (!cert.empty()) {
+      ssl.pem_cert_chain = read(cert);
+      ssl.pem_private_key = read(key);
+      if (ssl.pem_cert_chain.empty() || ssl.pem_private_key.empty()) {
+        return Usage("cannot read --tls_cert_file or --tls_key_file");
+      }
+    }
+    credentials = grpc::SslCredentials(ssl);
+    if (const std::string name = absl::GetFlag(FLAGS_tls_server_name);
+        !name.empty()) {
+      channel_args.SetSslTargetNameOverride(name);
+    }
+  }
+  ctx.channel =
+      grpc::CreateCustomChannel(ctx.server, credentials, channel_args);
+  if (const std::string path = absl::GetFlag(FLAGS_token_file); !path.empty()) {
+    std::ifstream in(path);
+    if (!std::getline(in, ctx.bearer_token) || ctx.bearer_token.empty()) {
+      return Usage(
+          absl::StrCat("cannot read a token from --token_file ", path));
+    }
+  } else if (const char* token = std::getenv("NENEP_TOKEN"); token != nullptr) {
+    ctx.bearer_token = token;
+  }
   ctx.json = absl::GetFlag(FLAGS_json);
   ctx.timeout = absl::GetFlag(FLAGS_timeout);
   ctx.out = &std::cout;

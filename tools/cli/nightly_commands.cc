@@ -313,6 +313,7 @@ int Nightly(const Context& ctx, const NightlyOptions& o) {
   v1::SnapshotInfo info;
   {
     grpc::ClientContext call;
+    SetDeadline(ctx, &call);
     call.set_deadline(std::chrono::system_clock::now() +
                       std::chrono::minutes(30));
     v1::CreateSnapshotRequest r;
