@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <unistd.h>
+#include <atomic>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -242,6 +245,13 @@ int main(int argc, char** argv) {
   options.log.max_queued_bytes = static_cast<size_t>(queued) << 20;
   options.log.block_cache_bytes = static_cast<size_t>(cache) << 20;
   options.version = kVersion;
+  // A failed write or sync: stop, so that the supervisor restarts nenepd
+  // and the store recovers from its write-ahead log (exit code 75).
+  static std::atomic<bool> store_failed{false};
+  options.on_store_failed = [](const absl::Status&) {
+    store_failed.store(true);
+    kill(getpid(), SIGTERM);
+  };
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
@@ -287,6 +297,12 @@ int main(int argc, char** argv) {
                        {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
   absl::Status closed =
       (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  if (store_failed.load()) {
+    nenep::logging::Error(
+        "stopped after a failed write; restart nenepd (systemd does) to "
+        "recover from the write-ahead log");
+    return 75;  // EX_TEMPFAIL
+  }
   if (!closed.ok()) return 1;
   nenep::logging::Info("stopped cleanly");
   return 0;

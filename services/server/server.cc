@@ -125,6 +125,36 @@ class LagMetrics final : public prometheus::Collectable {
   const SubscriptionService* const subs_;
 };
 
+}  // namespace
+
+Server::FailureWatch::FailureWatch(Server* server,
+                                   storage::CommitListener* next)
+    : server_(server), next_(next) {}
+
+void Server::FailureWatch::OnCommit(storage::Position first,
+                                    storage::Position last, size_t requests,
+                                    absl::Duration latency) {
+  next_->OnCommit(first, last, requests, latency);
+}
+
+void Server::FailureWatch::OnCommitFailed(const absl::Status& status) {
+  next_->OnCommitFailed(status);
+  if (fired_.exchange(true)) return;
+  // After a failed write or sync only the WAL on disk tells what is
+  // durable: stop serving; a restart recovers from it.
+  logging::Error(
+      "the store failed to write; nenepd stops serving and must restart to "
+      "recover from its write-ahead log",
+      {{"error", status}});
+  if (server_->server_ != nullptr) {
+    server_->server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  if (server_->options_.on_store_failed)
+    server_->options_.on_store_failed(status);
+}
+
+namespace {
+
 // The listener's credentials: TLS (mutual with a client CA) or, on loopback
 // or when allowed, plaintext.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
@@ -283,7 +313,7 @@ void Server::OpenStore() {
   const absl::Time start = absl::Now();
   storage::LogOptions log_options = options_.log;
   log_options.data_dir = options_.data_dir;
-  log_options.listener = &head_watch_;
+  log_options.listener = &failure_watch_;
   // The log is checked against its Merkle tree while the projections
   // replay; SERVING waits for both.
   log_options.verify_tree_in_background = true;

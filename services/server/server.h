@@ -12,6 +12,7 @@
 // Shutdown begins. Reflection is on.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -82,6 +83,11 @@ struct ServerOptions {
   EventLogServiceOptions service;  // `zone` is set by Start()
   storage::LogOptions log;         // `data_dir` and `listener` set by Start()
   std::string version = "dev";
+  // Called once, from the log's thread, when the store fails to write or
+  // sync (a full disk, an I/O error): the server has stopped serving and
+  // refuses appends; only a restart recovers (from the write-ahead log).
+  // nenepd exits so that its supervisor restarts it.
+  std::function<void(const absl::Status&)> on_store_failed;
   // Runs on the opening thread before the store is opened; tests use it to
   // observe NOT_SERVING.
   std::function<void()> before_open_for_test;
@@ -114,10 +120,25 @@ class Server {
   explicit Server(ServerOptions options);
   void OpenStore();
 
+  // The log's listener: sees failed commits, then passes everything on.
+  class FailureWatch final : public storage::CommitListener {
+   public:
+    FailureWatch(Server* server, storage::CommitListener* next);
+    void OnCommit(storage::Position first, storage::Position last,
+                  size_t requests, absl::Duration latency) override;
+    void OnCommitFailed(const absl::Status& status) override;
+
+   private:
+    Server* const server_;
+    storage::CommitListener* const next_;
+    std::atomic<bool> fired_{false};
+  };
+
   ServerOptions options_;
   std::unique_ptr<DirLock> lock_;
   Metrics metrics_;
-  HeadWatch head_watch_{&metrics_};  // the log's listener; feeds metrics_
+  HeadWatch head_watch_{&metrics_};  // feeds metrics_
+  FailureWatch failure_watch_{this, &head_watch_};
   StoreHandle store_;
   ProjectionHandle projection_handle_;
   // Outlives the services, which check every call with it.
