@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -69,6 +70,22 @@ EventLogService::EventLogService(const StoreHandle* store,
       options_(std::move(options)),
       metrics_(metrics) {
   if (!options_.clock) options_.clock = [] { return absl::Now(); };
+}
+
+std::shared_ptr<void> EventLogService::Admit(int64_t bytes,
+                                             absl::Status* refused) {
+  const int64_t before = inflight_bytes_.fetch_add(bytes);
+  if (before > 0 && before + bytes > options_.max_inflight_bytes) {
+    inflight_bytes_.fetch_sub(bytes);
+    *refused = absl::ResourceExhaustedError(absl::StrFormat(
+        "the server is busy: %d MiB of appends are in progress (at most %d "
+        "MiB, nenepd --max_queued_mib); retry in a moment",
+        before >> 20, options_.max_inflight_bytes >> 20));
+    return nullptr;
+  }
+  // A non-null ticket that owns nothing: its deleter gives the bytes back.
+  return std::shared_ptr<void>(
+      this, [this, bytes](void*) { inflight_bytes_.fetch_sub(bytes); });
 }
 
 void EventLogService::Done(Rpc rpc, absl::Time start,
@@ -194,6 +211,13 @@ grpc::ServerUnaryReactor* EventLogService::Append(
     Done(Rpc::kAppend, start, reactor, log.status());
     return reactor;
   }
+  absl::Status busy;
+  std::shared_ptr<void> ticket =
+      Admit(static_cast<int64_t>(request_bytes->Length()), &busy);
+  if (ticket == nullptr) {
+    Done(Rpc::kAppend, start, reactor, busy);
+    return reactor;
+  }
 
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 4096;
@@ -273,8 +297,9 @@ grpc::ServerUnaryReactor* EventLogService::Append(
   }
 
   (*log)->AppendAsync(
-      std::move(append), [this, start, reactor, context, response_bytes, stream,
-                          arena](absl::StatusOr<storage::AppendResult> result) {
+      std::move(append),
+      [this, start, reactor, context, response_bytes, stream, arena,
+       ticket](absl::StatusOr<storage::AppendResult> result) {
         // `arena` (the decoded events) is freed here, on the log's thread
         // that answers, not on its committer.
         if (!result.ok()) {
@@ -308,6 +333,13 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
   absl::StatusOr<storage::EventLog*> log = store_->Get();
   if (!log.ok()) {
     Done(Rpc::kBatchAppend, start, reactor, log.status());
+    return reactor;
+  }
+  absl::Status busy;
+  std::shared_ptr<void> ticket =
+      Admit(static_cast<int64_t>(request_bytes->Length()), &busy);
+  if (ticket == nullptr) {
+    Done(Rpc::kBatchAppend, start, reactor, busy);
     return reactor;
   }
 
@@ -389,8 +421,8 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
   (*log)->AppendAsync(
       std::move(append),
       [this, start, reactor, context, response_bytes,
-       streams = std::move(streams),
-       arena](absl::StatusOr<storage::AppendResult> result) mutable {
+       streams = std::move(streams), arena,
+       ticket](absl::StatusOr<storage::AppendResult> result) mutable {
         if (!result.ok()) {
           if (absl::optional<storage::Revision> actual =
                   storage::AbortedRevision(result.status())) {

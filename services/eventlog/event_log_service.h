@@ -10,6 +10,7 @@
 // stored in the encoding the caller sent, never serialized again.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +36,11 @@ struct EventLogServiceOptions {
   absl::TimeZone zone;
   // The clock for "today". Default: absl::Now.
   std::function<absl::Time()> clock;
+  // Bytes of append requests being parsed, checked or committed at once;
+  // beyond, an append is refused at once with RESOURCE_EXHAUSTED (before
+  // it is parsed), so that overload sheds work instead of growing memory.
+  // One request is always let in. Default: 512 MiB.
+  int64_t max_inflight_bytes = int64_t{512} << 20;
 };
 
 // Trailing metadata of an ABORTED append: the stream's actual revision.
@@ -83,8 +89,13 @@ class EventLogService final
       const Principal& who,
       google::protobuf::RepeatedPtrField<v1::RecordedEvent>* events) const;
 
+  // Admits a request of `bytes` within max_inflight_bytes: the returned
+  // ticket (null: refused) gives them back when destroyed.
+  std::shared_ptr<void> Admit(int64_t bytes, absl::Status* refused);
+
   const StoreHandle* store_;
   AccessControl* const access_;
+  std::atomic<int64_t> inflight_bytes_{0};
   EventLogServiceOptions options_;
   Metrics* metrics_;
 };

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 
 #include <cstdio>
@@ -65,6 +66,9 @@ ABSL_FLAG(bool, verify_tree_on_open, true,
           "Rehash the whole log at start and refuse to serve a store that "
           "does not match its Merkle tree (altered behind nenep's back).");
 ABSL_FLAG(int, block_cache_mib, 256, "RocksDB block cache size, in MiB.");
+ABSL_FLAG(int, grpc_memory_mib, 1024,
+          "Memory gRPC may use for calls in progress; beyond, calls are "
+          "refused with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "TLS: the server's certificate chain (PEM); with --tls_key_file.");
 ABSL_FLAG(std::string, tls_key_file, "",
@@ -243,6 +247,7 @@ int main(int argc, char** argv) {
   options.log.verify_tree_on_open = absl::GetFlag(FLAGS_verify_tree_on_open);
   options.log.max_group_events = group;
   options.log.max_queued_bytes = static_cast<size_t>(queued) << 20;
+  options.service.max_inflight_bytes = static_cast<int64_t>(queued) << 20;
   options.log.block_cache_bytes = static_cast<size_t>(cache) << 20;
   options.version = kVersion;
   // A failed write or sync: stop, so that the supervisor restarts nenepd
@@ -252,6 +257,9 @@ int main(int argc, char** argv) {
     store_failed.store(true);
     kill(getpid(), SIGTERM);
   };
+  options.grpc_memory_bytes =
+      static_cast<size_t>(std::max(16, absl::GetFlag(FLAGS_grpc_memory_mib)))
+      << 20;
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);

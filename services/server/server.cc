@@ -10,6 +10,7 @@
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -267,6 +268,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(o.listen, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(o.max_request_bytes);
+  grpc::ResourceQuota quota("nenepd");
+  quota.Resize(o.grpc_memory_bytes);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(s->event_log_service_.get());
   builder.RegisterService(s->admin_service_.get());
   builder.RegisterService(s->query_service_.get());

@@ -58,6 +58,10 @@ struct ServerOptions {
   // Largest request message accepted (gRPC answers RESOURCE_EXHAUSTED
   // beyond). Default: 64 MiB.
   int max_request_bytes = 64 << 20;
+  // Memory gRPC may use for calls in progress (their messages and
+  // buffers); beyond it, new calls are refused with RESOURCE_EXHAUSTED
+  // instead of growing memory without bound. Default: 1 GiB.
+  size_t grpc_memory_bytes = size_t{1} << 30;
   // Keep the hierarchy and rollup projections (referential checks on
   // append, the Query service). Default: true.
   bool projections = true;
