@@ -635,8 +635,19 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
     args.SetInt("grpc.channel_id", i);
     args.SetMaxSendMessageSize(-1);
     args.SetMaxReceiveMessageSize(-1);
-    channels.push_back(grpc::CreateCustomChannel(
-        o.server, grpc::InsecureChannelCredentials(), args));
+    std::shared_ptr<grpc::ChannelCredentials> credentials =
+        grpc::InsecureChannelCredentials();
+    if (!o.tls_ca_pem.empty()) {
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = o.tls_ca_pem;
+      ssl.pem_cert_chain = o.tls_cert_pem;
+      ssl.pem_private_key = o.tls_key_pem;
+      credentials = grpc::SslCredentials(ssl);
+      if (!o.tls_server_name.empty()) {
+        args.SetSslTargetNameOverride(o.tls_server_name);
+      }
+    }
+    channels.push_back(grpc::CreateCustomChannel(o.server, credentials, args));
   }
   const auto connect_deadline = std::chrono::system_clock::now() +
                                 absl::ToChronoNanoseconds(o.connect_timeout);

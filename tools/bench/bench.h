@@ -60,6 +60,10 @@ struct LoadOptions {
   int64_t max_errors = 1000;
   absl::Duration call_timeout = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(10);
+  // TLS: the CA that signed nenepd's certificate (PEM text; empty:
+  // plaintext), this client's certificate and key for mutual TLS, and the
+  // name nenepd's certificate carries (default: the host of `server`).
+  std::string tls_ca_pem, tls_cert_pem, tls_key_pem, tls_server_name;
 };
 
 struct LoadResult {

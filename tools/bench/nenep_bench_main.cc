@@ -4,7 +4,9 @@
 // Exit code: 0 success; 1 some calls failed (they are counted by status
 // code and printed); 2 the run could not be made (bad flags, no server).
 
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -18,6 +20,13 @@
 #include "tools/bench/bench.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "nenepd address.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "TLS: the CA (PEM) of nenepd's certificate; set, calls use TLS.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Mutual TLS: the client's certificate (PEM).");
+ABSL_FLAG(std::string, tls_key_file, "", "Mutual TLS: the client's key (PEM).");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "TLS: the name nenepd's certificate carries.");
 ABSL_FLAG(std::string, mode, "single",
           "single: one-event Append per call from --clients concurrent "
           "callers; batch: BatchAppend of --batch_size events per call; "
@@ -123,6 +132,19 @@ int main(int argc, char** argv) {
   o.units = absl::GetFlag(FLAGS_units);
   o.max_errors = absl::GetFlag(FLAGS_max_errors);
   o.call_timeout = absl::GetFlag(FLAGS_call_timeout);
+  auto read = [](const std::string& path, std::string* out) {
+    if (path.empty()) return true;
+    std::ifstream in(path, std::ios::binary);
+    *out = std::string(std::istreambuf_iterator<char>(in), {});
+    return !out->empty();
+  };
+  if (!read(absl::GetFlag(FLAGS_tls_ca_file), &o.tls_ca_pem) ||
+      !read(absl::GetFlag(FLAGS_tls_cert_file), &o.tls_cert_pem) ||
+      !read(absl::GetFlag(FLAGS_tls_key_file), &o.tls_key_pem)) {
+    std::cerr << "nenep-bench: cannot read a --tls_* file\n";
+    return 2;
+  }
+  o.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
   absl::StatusOr<nenep::bench::LoadResult> r = nenep::bench::RunLoad(o);
   if (!r.ok()) {
     std::cerr << "nenep-bench: " << r.status().message() << "\n";

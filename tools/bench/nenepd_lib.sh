@@ -3,11 +3,13 @@
 # child at a time. The caller sets BUILD_DIR and WORK_NAME first; it gets
 # WORK (removed on exit, with nenepd stopped), NENEPD, NENEP, ADDR,
 # NENEPD_PID, STARTUP_MS and the functions below. NENEPD_LOG_FORMAT (json)
-# is nenepd's --log_format.
+# is nenepd's --log_format; NENEP_FLAGS (an array, empty) are the flags
+# `nenep status` needs to reach it (TLS).
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/$WORK_NAME-XXXXXX")
 NENEPD_PID=""
 ADDR=""
+if [[ -z ${NENEP_FLAGS+x} ]]; then NENEP_FLAGS=(); fi
 NENEPD="$BUILD_DIR/services/nenepd"
 NENEP="$BUILD_DIR/tools/nenep"
 
@@ -55,7 +57,8 @@ start_nenepd() {
   fi
   ADDR="127.0.0.1:$(cat "$WORK/port")"
   for _ in $(seq 1 6000); do
-    "$NENEP" --server="$ADDR" --timeout=1s status >/dev/null 2>&1 && break
+    "$NENEP" --server="$ADDR" "${NENEP_FLAGS[@]}" --timeout=1s status \
+      >/dev/null 2>&1 && break
     if ! kill -0 "$NENEPD_PID" 2>/dev/null; then
       tail "$WORK/nenepd.log" >&2
       exit 1
