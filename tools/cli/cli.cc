@@ -104,28 +104,6 @@ class LineReader {
   int64_t number_ = 0;
 };
 
-// One input line: a BatchEntry ({"stream":..,"event":{..}}) or a bare
-// Event ({"businessDate":..,"sessionHeld":{..}}).
-absl::Status ParseLine(const std::string& line, v1::BatchEntry* entry) {
-  JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  entry->Clear();
-  absl::Status as_entry =
-      FromPb(google::protobuf::util::JsonStringToMessage(line, entry, options));
-  if (as_entry.ok()) {
-    if (!entry->has_event()) {
-      return absl::InvalidArgumentError("no \"event\" in the entry");
-    }
-    return absl::OkStatus();
-  }
-  entry->Clear();
-  absl::Status as_event = FromPb(google::protobuf::util::JsonStringToMessage(
-      line, entry->mutable_event(), options));
-  if (as_event.ok()) return absl::OkStatus();
-  // Report the error of the form the line most looks like.
-  return absl::StrContains(line, "\"event\"") ? as_entry : as_event;
-}
-
 absl::Status ParseExpected(const std::string& text, v1::ExpectedRevision* out) {
   if (text.empty() || text == "any") {
     out->mutable_any();
@@ -279,6 +257,26 @@ std::string LocateEntry(const std::string& message,
 
 }  // namespace
 
+absl::Status ParseImportLine(const std::string& line, v1::BatchEntry* entry) {
+  JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  entry->Clear();
+  absl::Status as_entry =
+      FromPb(google::protobuf::util::JsonStringToMessage(line, entry, options));
+  if (as_entry.ok()) {
+    if (!entry->has_event()) {
+      return absl::InvalidArgumentError("no \"event\" in the entry");
+    }
+    return absl::OkStatus();
+  }
+  entry->Clear();
+  absl::Status as_event = FromPb(google::protobuf::util::JsonStringToMessage(
+      line, entry->mutable_event(), options));
+  if (as_event.ok()) return absl::OkStatus();
+  // Report the error of the form the line most looks like.
+  return absl::StrContains(line, "\"event\"") ? as_entry : as_event;
+}
+
 int Append(const Context& ctx, const std::string& path,
            const AppendOptions& options) {
   LineReader reader(path);
@@ -293,7 +291,7 @@ int Append(const Context& ctx, const std::string& path,
   Sha256 content;
   while (reader.Next(&line, &number)) {
     v1::BatchEntry entry;
-    if (absl::Status s = ParseLine(line, &entry); !s.ok()) {
+    if (absl::Status s = ParseImportLine(line, &entry); !s.ok()) {
       *ctx.err << "nenep: " << path << ": line " << number << ": "
                << s.message() << "\n";
       return 1;
@@ -428,7 +426,7 @@ int Import(const Context& ctx, const std::string& path,
     end = !reader.Next(&line, &number);
     if (!end) {
       v1::BatchEntry* entry = request.add_entries();
-      if (absl::Status s = ParseLine(line, entry); !s.ok()) {
+      if (absl::Status s = ParseImportLine(line, entry); !s.ok()) {
         *ctx.err << (ctx.progress ? "\n" : "") << "nenep: " << path << ": line "
                  << number << ": " << s.message() << "\n"
                  << "nenep: imported " << imported

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -19,6 +20,7 @@ namespace google::protobuf {
 class Message;
 }
 namespace nenep::v1 {
+class BatchEntry;
 class Date;
 class RecordedEvent;
 }  // namespace nenep::v1
@@ -59,6 +61,11 @@ struct ReadOptions {
 std::string Vn(const v1::Date& d);
 // dd/mm/yyyy or yyyy-mm-dd (not checked as a calendar date).
 bool ParseDate(const std::string& text, v1::Date* out);
+
+// One line of a JSON Lines input: a BatchEntry ({"stream":..,"event":{..}})
+// or a bare Event ({"businessDate":..,"sessionHeld":{..}}), in protobuf's
+// JSON mapping; kInvalidArgument saying why not.
+absl::Status ParseImportLine(const std::string& line, v1::BatchEntry* entry);
 
 // A failed call, for people: the status code's name and the message, or how
 // to reach the server.
