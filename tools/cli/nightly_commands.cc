@@ -37,10 +37,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Iso(const v1::Date& d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
 // Progress: a bar on a terminal, JSON log lines otherwise.
 class Progress {
  public:
@@ -302,8 +298,9 @@ int Nightly(const Context& ctx, const NightlyOptions& o) {
 
   Progress progress(ctx, absl::StrCat("nightly ", Vn(date)));
   constexpr int kSteps = 6;
-  progress.Step(0, kSteps, "computing the snapshot on the server",
-                {{"date", Iso(date)}, {"server", ctx.server}});
+  progress.Step(
+      0, kSteps, "computing the snapshot on the server",
+      {{"date", services::FormatDayIso(date)}, {"server", ctx.server}});
 
   if (absl::Status s = EnsureGroup(ctx, o.group); !s.ok()) {
     return Fail(ctx, std::string(s.message()));
@@ -386,9 +383,9 @@ int Nightly(const Context& ctx, const NightlyOptions& o) {
   }
 
   // 4. The files, in a hidden folder that only a finished run publishes.
-  const fs::path final_dir = out_dir / Iso(date);
-  const fs::path tmp =
-      out_dir / absl::StrCat(".", Iso(date), ".partial-", getpid());
+  const fs::path final_dir = out_dir / services::FormatDayIso(date);
+  const fs::path tmp = out_dir / absl::StrCat(".", services::FormatDayIso(date),
+                                              ".partial-", getpid());
   fs::remove_all(tmp, ec);
   if (!fs::create_directory(tmp, ec)) {
     return Fail(
@@ -429,7 +426,8 @@ int Nightly(const Context& ctx, const NightlyOptions& o) {
   std::string manifest = absl::StrFormat(
       "{\n  \"date\": \"%s\",\n  \"position\": %d,\n  \"units\": %d,\n"
       "  \"overdue_items\": %d,\n  \"files\": [",
-      Iso(date), position, input.info.units(), input.info.overdue_items());
+      services::FormatDayIso(date), position, input.info.units(),
+      input.info.overdue_items());
   for (size_t i = 0; i < files.size(); ++i) {
     absl::StatusOr<std::string> digest = FileSha256(tmp / files[i]);
     if (!digest.ok()) return Fail(ctx, std::string(digest.status().message()));
@@ -459,7 +457,7 @@ int Nightly(const Context& ctx, const NightlyOptions& o) {
     return Fail(ctx, std::string(s.message()));
   }
   progress.Done("nightly report written",
-                {{"date", Iso(date)},
+                {{"date", services::FormatDayIso(date)},
                  {"position", position},
                  {"dir", final_dir.string()},
                  {"files", files.size()},
