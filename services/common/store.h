@@ -17,22 +17,34 @@ template <typename T>
 class Handle {
  public:
   // `p` is not owned and must outlive every RPC.
-  void Attach(T* p) { p_.store(p, std::memory_order_release); }
+  void Attach(T* p) {
+    reopening_.store(false, std::memory_order_relaxed);
+    p_.store(p, std::memory_order_release);
+  }
   void Detach() { p_.store(nullptr, std::memory_order_release); }
+  // Detach() while the store, which failed, is being reopened.
+  void DetachToReopen() {
+    reopening_.store(true, std::memory_order_relaxed);
+    Detach();
+  }
 
   // The attached object, or kUnavailable while the store is not open.
   absl::StatusOr<T*> Get() const {
     T* p = p_.load(std::memory_order_acquire);
     if (p == nullptr) {
       return absl::UnavailableError(
-          "the store is not open (the server is starting or stopping); "
-          "retry shortly");
+          reopening_.load(std::memory_order_relaxed)
+              ? "the store failed to write and is being reopened (see the "
+                "server's log); retry with the same request_id shortly"
+              : "the store is not open (the server is starting or "
+                "stopping); retry shortly");
     }
     return p;
   }
 
  private:
   std::atomic<T*> p_{nullptr};
+  std::atomic<bool> reopening_{false};
 };
 
 // The log.

@@ -270,7 +270,7 @@ absl::Status ProjectionStore::AwaitDurable(storage::Position position,
   if (!failed_.ok()) {
     return absl::UnavailableError(
         absl::StrCat("the store failed to sync (", failed_.message(),
-                     "); answers are withheld until nenepd restarts"));
+                     "); answers are withheld until the store is reopened"));
   }
   if (durable_ < position) {
     return absl::UnavailableError(
@@ -317,6 +317,34 @@ absl::StatusOr<RebuildResult> ProjectionStore::Rebuild() {
                  {"replay_ms", absl::ToInt64Milliseconds(result.replay)},
                  {"equal", !result.replaced}});
   return result;
+}
+
+absl::Status ProjectionStore::Reload() {
+  absl::MutexLock rebuild(&rebuild_mu_);
+  absl::MutexLock groups(&group_mu_);
+  const absl::Time start = absl::Now();
+  std::shared_ptr<projections::Projection> fresh = NewProjection();
+  const storage::Position head = log_->Head();
+  uint64_t events = 0, skipped = 0;
+  RETURN_IF_ERROR(Replay(fresh.get(), 1, head, &events, &skipped));
+  {
+    absl::MutexLock lock(&ptr_mu_);
+    live_ = std::move(fresh);
+  }
+  {
+    absl::MutexLock lock(&as_of_mu_);
+    as_of_.clear();  // may hold positions the reopened log does not
+  }
+  {
+    absl::MutexLock lock(&durable_mu_);
+    durable_ = head;
+    failed_ = absl::OkStatus();
+  }
+  logging::Info("projections reloaded from the reopened log",
+                {{"events", events},
+                 {"head_position", head},
+                 {"ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<const projections::Projection>>

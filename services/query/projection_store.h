@@ -60,6 +60,11 @@ class ProjectionStore final : public storage::CommitHook {
   // one at the same position (appends wait for the last step only).
   absl::StatusOr<RebuildResult> Rebuild() ABSL_LOCKS_EXCLUDED(rebuild_mu_);
 
+  // After the log was reopened (a failed write or sync): replays it into a
+  // fresh projection that replaces the live one, which may hold requests the
+  // log never wrote, and forgets the failure. Appends wait meanwhile.
+  absl::Status Reload() ABSL_LOCKS_EXCLUDED(rebuild_mu_, group_mu_);
+
   // The projection as the log stood at `position` (<= the head): a fresh
   // replay of positions 1..position, the last two kept.
   absl::StatusOr<std::shared_ptr<const projections::Projection>> AsOf(

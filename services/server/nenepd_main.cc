@@ -256,13 +256,9 @@ int main(int argc, char** argv) {
   options.service.max_inflight_bytes = static_cast<int64_t>(queued) << 20;
   options.log.block_cache_bytes = static_cast<size_t>(cache) << 20;
   options.version = kVersion;
-  // A failed write or sync: stop, so that the supervisor restarts nenepd
-  // and the store recovers from its write-ahead log (exit code 75).
-  static std::atomic<bool> store_failed{false};
-  options.on_store_failed = [](const absl::Status&) {
-    store_failed.store(true);
-    kill(getpid(), SIGTERM);
-  };
+  // A failed write or sync (a full disk, an I/O error): the server stops
+  // serving and reopens the store from its write-ahead log by itself once
+  // the fault clears (see ServerOptions::on_store_failed).
   options.grpc_memory_bytes =
       static_cast<size_t>(std::max(16, absl::GetFlag(FLAGS_grpc_memory_mib)))
       << 20;
@@ -311,12 +307,6 @@ int main(int argc, char** argv) {
                        {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
   absl::Status closed =
       (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
-  if (store_failed.load()) {
-    nenep::logging::Error(
-        "stopped after a failed write; restart nenepd (systemd does) to "
-        "recover from the write-ahead log");
-    return 75;  // EX_TEMPFAIL
-  }
   if (!closed.ok()) return 1;
   nenep::logging::Info("stopped cleanly");
   return 0;

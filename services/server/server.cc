@@ -1,5 +1,6 @@
 #include "services/server/server.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -141,17 +142,108 @@ void Server::FailureWatch::OnCommit(storage::Position first,
 void Server::FailureWatch::OnCommitFailed(const absl::Status& status) {
   next_->OnCommitFailed(status);
   if (fired_.exchange(true)) return;
+  server_->StoreFailed(status);
+}
+
+void Server::StoreFailed(const absl::Status& status) {
   // After a failed write or sync only the WAL on disk tells what is
-  // durable: stop serving; a restart recovers from it.
+  // durable: stop serving, and let the recoverer reopen the store from it.
   logging::Error(
-      "the store failed to write; nenepd stops serving and must restart to "
-      "recover from its write-ahead log",
+      "the store failed to write; nenepd stops serving and reopens the "
+      "store from its write-ahead log once the fault clears",
       {{"error", status}});
-  if (server_->server_ != nullptr) {
-    server_->server_->GetHealthCheckService()->SetServingStatus(false);
+  store_.DetachToReopen();
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
   }
-  if (server_->options_.on_store_failed)
-    server_->options_.on_store_failed(status);
+  if (options_.on_store_failed) options_.on_store_failed(status);
+  absl::MutexLock lock(&recover_mu_);
+  store_failure_ = status.ok() ? absl::UnknownError("store failed") : status;
+}
+
+void Server::RecoverLoop(storage::LogSlot* slot, ProjectionStore* projections) {
+  for (;;) {
+    absl::Status failure;
+    {
+      absl::MutexLock lock(&recover_mu_);
+      auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(recover_mu_) {
+        return !store_failure_.ok() || stop_recovering_;
+      };
+      recover_mu_.Await(absl::Condition(&woken));
+      if (stop_recovering_) return;
+      failure = store_failure_;
+    }
+    logging::Info("reopening the store from its write-ahead log",
+                  {{"after", failure}});
+    const absl::Time start = absl::Now();
+    absl::Duration wait = absl::Milliseconds(100);
+    for (int attempt = 1;; ++attempt) {
+      absl::Status reopened = Reopen(slot, projections);
+      if (reopened.ok()) {
+        logging::Info(
+            "the store is reopened and serving again",
+            {{"attempts", attempt},
+             {"head_position", slot->Head()},
+             {"down_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+        break;
+      }
+      logging::Warn("the store cannot be reopened yet; retrying",
+                    {{"attempt", attempt},
+                     {"error", reopened},
+                     {"retry_ms", absl::ToInt64Milliseconds(wait)}});
+      absl::MutexLock lock(&recover_mu_);
+      recover_mu_.AwaitWithTimeout(absl::Condition(&stop_recovering_), wait);
+      if (stop_recovering_) return;
+      wait = std::min(wait * 2, options_.reopen_interval);
+    }
+    {
+      absl::MutexLock lock(&recover_mu_);
+      if (stop_recovering_) return;
+      store_failure_ = absl::OkStatus();
+    }
+    failure_watch_.Rearm();
+    const storage::Position head = slot->Head();
+    metrics_.SetHead(head);
+    head_watch_.Reset(head);
+    store_.Attach(slot);
+    server_->GetHealthCheckService()->SetServingStatus(true);
+    if (options_.on_store_recovered) options_.on_store_recovered();
+  }
+}
+
+absl::Status Server::Reopen(storage::LogSlot* slot,
+                            ProjectionStore* projections) {
+  // Out with the failed log (or the last attempt's), once no call is
+  // inside it.
+  if (std::shared_ptr<storage::EventLog> old = slot->Detach(
+          "the store failed to write and is being reopened (see the server's "
+          "log); retry with the same request_id shortly");
+      old != nullptr) {
+    const absl::Time start = absl::Now();
+    storage::LogSlot::AwaitIdle(old);
+    const absl::Time idle = absl::Now();
+    absl::Status closed = old->Close();
+    logging::Info(
+        "the failed store is closed",
+        {{"close_error", closed},
+         {"idle_wait_ms", absl::ToInt64Milliseconds(idle - start)},
+         {"close_ms", absl::ToInt64Milliseconds(absl::Now() - idle)}});
+  }
+  storage::LogOptions log_options = options_.log;
+  log_options.data_dir = options_.data_dir;
+  log_options.listener = &failure_watch_;
+  log_options.verify_tree_in_background = false;
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::EventLog> fresh,
+                   storage::OpenRocksDbEventLog(std::move(log_options)));
+  // No append reaches it before the projections are rebuilt from it: the
+  // services' handle stays detached until then.
+  slot->Attach(std::move(fresh));
+  // Opening may need no write to the WAL (a fault confined to it): check
+  // that a synced write goes through before serving (storage/FORMAT.md,
+  // key "probe").
+  RETURN_IF_ERROR(slot->WriteState({{"probe", "", /*erase=*/true}}, true));
+  if (projections != nullptr) RETURN_IF_ERROR(projections->Reload());
+  return slot->AwaitTreeVerified();
 }
 
 namespace {
@@ -331,7 +423,7 @@ void Server::OpenStore() {
                    {{"data_dir", options_.data_dir}, {"error", log.status()}});
     return;
   }
-  log_ = *std::move(log);
+  log_ = std::make_unique<storage::LogSlot>(*std::move(log));
   if (shut_down_) return;
   // The projections replay the log before anything is served, then see
   // every append before it is written.
@@ -398,6 +490,10 @@ void Server::OpenStore() {
   head_watch_.Reset(head);
   store_.Attach(log_.get());
   server_->GetHealthCheckService()->SetServingStatus(true);
+  recoverer_ =
+      std::thread([this, slot = log_.get(), projections = projections_.get()] {
+        RecoverLoop(slot, projections);
+      });
   logging::Info("serving",
                 {{"data_dir", options_.data_dir},
                  {"head_position", head},
@@ -420,6 +516,10 @@ absl::Status Server::Shutdown(absl::Duration grace) {
     lock_.reset();
     return absl::OkStatus();
   }
+  {
+    absl::MutexLock lock(&recover_mu_);
+    stop_recovering_ = true;
+  }
   logging::Info("shutting down: refusing new calls, finishing in-flight ones",
                 {{"grace_ms", absl::ToInt64Milliseconds(grace)}});
   if (server_ != nullptr) {
@@ -427,12 +527,13 @@ absl::Status Server::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   if (opener_.joinable()) opener_.join();
+  if (recoverer_.joinable()) recoverer_.join();
   store_.Detach();
   projection_handle_.Detach();
   groups_handle_.Detach();
   signer_handle_.Detach();
   absl::Status status;
-  std::unique_ptr<storage::EventLog> log;
+  std::unique_ptr<storage::LogSlot> log;
   std::unique_ptr<ProjectionStore> projections;
   std::unique_ptr<GroupManager> groups;  // outlives server_->Wait()
   std::unique_ptr<TreeSigner> signer;

@@ -34,6 +34,7 @@
 #include "services/subscribe/head_watch.h"
 #include "services/subscribe/subscription_service.h"
 #include "storage/common/dir_lock.h"
+#include "storage/log/log_slot.h"
 #include "storage/log/rocksdb_event_log.h"
 
 namespace grpc {
@@ -87,11 +88,16 @@ struct ServerOptions {
   EventLogServiceOptions service;  // `zone` is set by Start()
   storage::LogOptions log;         // `data_dir` and `listener` set by Start()
   std::string version = "dev";
-  // Called once, from the log's thread, when the store fails to write or
-  // sync (a full disk, an I/O error): the server has stopped serving and
-  // refuses appends; only a restart recovers (from the write-ahead log).
-  // nenepd exits so that its supervisor restarts it.
+  // Called from the log's thread when the store fails to write or sync (a
+  // full disk, an I/O error): the server has stopped serving and refuses
+  // appends. It then closes the store and reopens it from its write-ahead
+  // log, retrying (every `reopen_interval` at most) until the fault clears;
+  // on_store_recovered is called once it serves again.
   std::function<void(const absl::Status&)> on_store_failed;
+  std::function<void()> on_store_recovered;
+  // The longest wait between two attempts to reopen a failed store.
+  // Default: 10 s.
+  absl::Duration reopen_interval = absl::Seconds(10);
   // Runs on the opening thread before the store is opened; tests use it to
   // observe NOT_SERVING.
   std::function<void()> before_open_for_test;
@@ -123,6 +129,14 @@ class Server {
  private:
   explicit Server(ServerOptions options);
   void OpenStore();
+  // From the log's thread: stop serving, wake the recoverer.
+  void StoreFailed(const absl::Status& status) ABSL_LOCKS_EXCLUDED(recover_mu_);
+  // The recoverer thread: after each failure, reopens the store until it
+  // succeeds or the server shuts down.
+  void RecoverLoop(storage::LogSlot* slot, ProjectionStore* projections)
+      ABSL_LOCKS_EXCLUDED(recover_mu_);
+  // One attempt: the fresh log attached, projections reloaded, tree checked.
+  absl::Status Reopen(storage::LogSlot* slot, ProjectionStore* projections);
 
   // The log's listener: sees failed commits, then passes everything on.
   class FailureWatch final : public storage::CommitListener {
@@ -131,6 +145,8 @@ class Server {
     void OnCommit(storage::Position first, storage::Position last,
                   size_t requests, absl::Duration latency) override;
     void OnCommitFailed(const absl::Status& status) override;
+    // The store was reopened: report the next failure again.
+    void Rearm() { fired_.store(false); }
 
    private:
     Server* const server_;
@@ -164,11 +180,18 @@ class Server {
   int port_ = 0;
   int metrics_port_ = 0;
   std::thread opener_;
+  std::thread recoverer_;
+
+  absl::Mutex recover_mu_;
+  // Set by StoreFailed, cleared by the recoverer.
+  absl::Status store_failure_ ABSL_GUARDED_BY(recover_mu_);
+  bool stop_recovering_ ABSL_GUARDED_BY(recover_mu_) = false;
 
   absl::Mutex mu_;
   bool open_done_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status open_status_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<storage::EventLog> log_ ABSL_GUARDED_BY(mu_);
+  // What every service uses; its log is replaced when the store reopens.
+  std::unique_ptr<storage::LogSlot> log_ ABSL_GUARDED_BY(mu_);
   // The log's commit hook: outlives the log's last commit.
   std::unique_ptr<ProjectionStore> projections_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<GroupManager> groups_ ABSL_GUARDED_BY(mu_);

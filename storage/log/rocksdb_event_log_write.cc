@@ -441,7 +441,7 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
         // reopen rebuilds what hangs on the log from the log.
         sync_failed_.store(true);
         logging::Error(
-            "refusing appends until nenepd restarts: the "
+            "refusing appends until the store is reopened: the "
             "projections hold requests of the failed group");
       } else if (!sync_failed_.load()) {
         db_->Resume().PermitUncheckedError();
@@ -521,7 +521,8 @@ void RocksDbEventLog::SyncerLoop() {
       // WAL holds.
       sync_failed_.store(true);
       logging::Error(
-          "syncing the log failed; refusing appends until nenepd restarts",
+          "syncing the log failed; refusing appends until the store is "
+          "reopened",
           {{"error", synced}, {"groups", jobs.size()}});
       absl::Status answer = absl::UnavailableError(absl::StrCat(
           "the store could not sync its log (", synced.message(),

@@ -1,8 +1,8 @@
 // A full disk and an I/O error while committing, injected under RocksDB
 // (tests/testing/fault_fs.h): appends answer UNAVAILABLE, nothing is
 // acknowledged that is not durable, no event is partly written, the server
-// stops serving, and after the fault clears a restart recovers the store,
-// whose events and Merkle tree then verify.
+// stops serving while the fault lasts and, once it clears, reopens its store
+// by itself and serves again; the log and its Merkle tree then verify.
 
 #include <chrono>
 #include <memory>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -67,13 +68,55 @@ class FaultTest : public ::testing::TestWithParam<testing::FaultFs::Fault> {
     return status.head_position();
   }
 
+  bool Serving() {
+    grpc::ClientContext call;
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status s = server_->health()->Check(&call, request, &response);
+    return s.ok() &&
+           response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  }
+
+  // Health turns SERVING again within `timeout`.
+  bool AwaitServing(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (Serving()) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  grpc::StatusCode UnitCode(const std::string& unit_id) {
+    grpc::ClientContext call;
+    v1::GetUnitRequest r;
+    r.set_unit_id(unit_id);
+    *r.mutable_as_of() = D(2021, 1, 1);
+    v1::Unit unit;
+    return server_->query()->GetUnit(&call, r, &unit).error_code();
+  }
+
+  // While the fault lasts the server keeps trying to reopen its store and
+  // keeps failing: not serving, appends refused.
+  void ExpectDownWhileTheFaultLasts() {
+    const int failures = fs_.failures();
+    absl::SleepFor(absl::Milliseconds(800));  // reopen attempts at 0.1, 0.3,
+                                              // 0.7 s after the failure
+    EXPECT_GT(fs_.failures(), failures) << "no reopen attempt hit the fault";
+    EXPECT_FALSE(Serving());
+    v1::BatchAppendResponse resp;
+    grpc::Status s = Append("meanwhile", 1, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_THAT(s.error_message(), HasSubstr("being reopened"));
+  }
+
   testing::FaultFs fs_;
   std::unique_ptr<rocksdb::Env> env_;
   std::string failed_;
   std::unique_ptr<testing::TestServer> server_;
 };
 
-TEST_P(FaultTest, AFailedWriteAcknowledgesNothingAndARestartRecovers) {
+TEST_P(FaultTest, AFailedWriteAcknowledgesNothingAndTheServerRecovers) {
   v1::BatchAppendResponse resp;
   ASSERT_TRUE(Append("before", 10, &resp).ok());
   const uint64_t acked = resp.last_position();
@@ -88,33 +131,42 @@ TEST_P(FaultTest, AFailedWriteAcknowledgesNothingAndARestartRecovers) {
   EXPECT_THAT(s.error_message(), HasSubstr("retry with the same request_id"));
   EXPECT_GT(fs_.failures(), 0);
   EXPECT_FALSE(failed_.empty());
-  // The server stays down for appends, even once the disk has room again:
-  // it no longer knows its store's state without reading the WAL.
-  fs_.Clear();
-  s = Append("after", 1, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
-  grpc::ClientContext health_call;
-  grpc::health::v1::HealthCheckRequest hr;
-  grpc::health::v1::HealthCheckResponse hs;
-  ASSERT_TRUE(server_->health()->Check(&health_call, hr, &hs).ok());
-  EXPECT_EQ(hs.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  ExpectDownWhileTheFaultLasts();
 
-  // The restart recovers: what was acknowledged is there, nothing of the
-  // failed append is, and the retry with the same request_id appends it
+  // The fault clears: the server reopens the store from its WAL and serves
+  // again, without a restart. What was acknowledged is there; nothing of the
+  // failed append is, in the log or in the projections, which the failed
+  // group had passed through; the retry with the same request_id appends it
   // once.
-  server_->Restart();
+  fs_.Clear();
+  ASSERT_TRUE(AwaitServing(absl::Seconds(30)));
   EXPECT_EQ(Head(), acked);
+  EXPECT_EQ(UnitCode("before-0"), grpc::StatusCode::OK);
+  EXPECT_EQ(UnitCode("during-0"), grpc::StatusCode::NOT_FOUND);
   ASSERT_TRUE(Append("during", 10, &resp).ok());
   EXPECT_FALSE(resp.already_appended());
   EXPECT_EQ(resp.first_position(), acked + 1);
   ASSERT_TRUE(Append("during", 10, &resp).ok());
   EXPECT_TRUE(resp.already_appended());
+  EXPECT_EQ(UnitCode("during-9"), grpc::StatusCode::OK);
+
+  // A second fault is handled like the first.
+  failed_.clear();
+  fs_.Set(GetParam(), testing::FaultFs::kWrites);
+  EXPECT_EQ(Append("second", 2, &resp).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_FALSE(failed_.empty());
+  fs_.Clear();
+  ASSERT_TRUE(AwaitServing(absl::Seconds(30)));
+  ASSERT_TRUE(Append("second", 2, &resp).ok());
+  EXPECT_EQ(resp.last_position(), acked + 12);
+
   server_->Stop();
   absl::StatusOr<storage::VerifyReport> report =
       storage::VerifyStore(server_->dir() + "/data", "");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->problems.empty());
-  EXPECT_EQ(report->events, acked + 10);
+  EXPECT_EQ(report->events, acked + 12);
 }
 
 TEST_P(FaultTest, AFailedSyncLeavesTheOutcomeToTheRetry) {
@@ -127,15 +179,21 @@ TEST_P(FaultTest, AFailedSyncLeavesTheOutcomeToTheRetry) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(s.error_message(),
               HasSubstr("outcome of this append is unknown"));
+  ExpectDownWhileTheFaultLasts();
   fs_.Clear();
-  server_->Restart();
+  ASSERT_TRUE(AwaitServing(absl::Seconds(30)));
   // The WAL kept the group or did not; either way the retry with the same
-  // request_id leaves it in the log exactly once, whole.
+  // request_id leaves it in the log exactly once, whole, and the
+  // projections rebuilt from the reopened log agree.
   const uint64_t head = Head();
   EXPECT_TRUE(head == acked || head == acked + 4) << head;
+  EXPECT_EQ(UnitCode("unsure-0"), head == acked + 4
+                                      ? grpc::StatusCode::OK
+                                      : grpc::StatusCode::NOT_FOUND);
   ASSERT_TRUE(Append("unsure", 4, &resp).ok());
   EXPECT_EQ(resp.already_appended(), head == acked + 4);
   EXPECT_EQ(Head(), acked + 4);
+  EXPECT_EQ(UnitCode("unsure-3"), grpc::StatusCode::OK);
   server_->Stop();
   absl::StatusOr<storage::VerifyReport> report =
       storage::VerifyStore(server_->dir() + "/data", "");
