@@ -233,6 +233,7 @@ absl::Status Server::Reopen(storage::LogSlot* slot,
   log_options.data_dir = options_.data_dir;
   log_options.listener = &failure_watch_;
   log_options.verify_tree_in_background = false;
+  log_options.flush_on_open = true;
   ASSIGN_OR_RETURN(std::unique_ptr<storage::EventLog> fresh,
                    storage::OpenRocksDbEventLog(std::move(log_options)));
   // No append reaches it before the projections are rebuilt from it: the

@@ -125,6 +125,15 @@ absl::Status RocksDbEventLog::Init() {
   requests_cf_ = handles_[2];
   state_cf_ = handles_[3];
   merkle_cf_ = handles_[4];
+  if (options_.flush_on_open) {
+    // What the WAL replay recovered may sit in the page cache only (its
+    // sync failed): write it to synced table files before serving it.
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    flush.allow_write_stall = true;
+    RETURN_IF_ERROR(FromRocks(db_->Flush(flush, handles_),
+                              "flushing what the WAL recovered"));
+  }
 
   // The stream index instance: entries of a stream arrive in revision order,
   // so a per-stream insert hint makes each memtable insert cheap; prefix

@@ -59,6 +59,11 @@ struct LogOptions {
   // own (nenepd replays its projections meanwhile); AwaitTreeVerified()
   // gives the outcome. Default: false (the check is part of the open).
   bool verify_tree_in_background = false;
+  // Flush what the WAL replay recovered to table files (synced) before the
+  // log opens: after a failed WAL sync, the WAL's tail may be in the page
+  // cache only, and a reopened store must not serve what a power loss could
+  // still take away. Default: false.
+  bool flush_on_open = false;
 
   // RocksDB environment, for tests that inject faults. Not owned.
   // Default: rocksdb::Env::Default().
