@@ -89,6 +89,19 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                .Help("Last committed position of the log")
                .Register(*registry_)
                .Add({});
+  store_up_ = &prometheus::BuildGauge()
+                   .Name("nenep_store_up")
+                   .Help("1 while the store serves; 0 after a failed write "
+                         "or sync, until it is reopened")
+                   .Register(*registry_)
+                   .Add({});
+  store_up_->Set(1);
+  store_reopens_ = &prometheus::BuildCounter()
+                        .Name("nenep_store_reopens_total")
+                        .Help("Times the store was reopened from its WAL "
+                              "after a failed write or sync")
+                        .Register(*registry_)
+                        .Add({});
 }
 
 void Metrics::RpcDone(Rpc rpc, grpc::StatusCode code, absl::Duration latency) {
@@ -111,6 +124,11 @@ void Metrics::RpcDone(Rpc rpc, grpc::StatusCode code, absl::Duration latency) {
 
 void Metrics::SetHead(storage::Position head) {
   head_->Set(static_cast<double>(head));
+}
+
+void Metrics::SetStoreUp(bool up) {
+  store_up_->Set(up ? 1 : 0);
+  if (up) store_reopens_->Increment();
 }
 
 void Metrics::OnCommit(storage::Position first, storage::Position last,

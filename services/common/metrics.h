@@ -10,6 +10,9 @@
 //   nenep_commit_group_events                 events per durable write
 //   nenep_commit_group_requests               append requests per write
 //   nenep_log_head_position                   last committed position
+//   nenep_store_up                            1 while the store serves, 0
+//                                             while it is being reopened
+//   nenep_store_reopens_total                 reopens after a failed write
 // Thread-safe.
 #pragma once
 
@@ -50,6 +53,8 @@ class Metrics final : public storage::CommitListener {
 
   void RpcDone(Rpc rpc, grpc::StatusCode code, absl::Duration latency);
   void SetHead(storage::Position head);
+  // The store failed (up = false) or serves again after a reopen.
+  void SetStoreUp(bool up);
 
   // storage::CommitListener
   void OnCommit(storage::Position first, storage::Position last,
@@ -73,6 +78,8 @@ class Metrics final : public storage::CommitListener {
   prometheus::Histogram* group_events_;
   prometheus::Histogram* group_requests_;
   prometheus::Gauge* head_;
+  prometheus::Gauge* store_up_;
+  prometheus::Counter* store_reopens_;
 };
 
 }  // namespace nenep::services

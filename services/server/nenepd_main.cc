@@ -63,6 +63,11 @@ ABSL_FLAG(
     "made on first start if missing. Default: <data_dir>/signing_key.pem");
 ABSL_FLAG(absl::Duration, sign_interval, absl::Seconds(10),
           "How often a new tree head is signed while the log grows.");
+ABSL_FLAG(absl::Duration, reopen_interval, absl::Seconds(10),
+          "After a failed write or sync (a full disk, an I/O error) the "
+          "store is reopened from its write-ahead log, first after 0.1 s, "
+          "then at doubling intervals up to this one, until the fault "
+          "clears.");
 ABSL_FLAG(bool, verify_tree_on_open, true,
           "Rehash the whole log at start and refuse to serve a store that "
           "does not match its Merkle tree (altered behind nenep's back).");
@@ -250,6 +255,8 @@ int main(int argc, char** argv) {
   options.projections = absl::GetFlag(FLAGS_projections);
   options.signing_key = absl::GetFlag(FLAGS_signing_key);
   options.sign_interval = absl::GetFlag(FLAGS_sign_interval);
+  options.reopen_interval =
+      std::max(absl::Milliseconds(100), absl::GetFlag(FLAGS_reopen_interval));
   options.log.verify_tree_on_open = absl::GetFlag(FLAGS_verify_tree_on_open);
   options.log.max_group_events = group;
   options.log.max_queued_bytes = static_cast<size_t>(queued) << 20;

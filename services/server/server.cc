@@ -153,6 +153,7 @@ void Server::StoreFailed(const absl::Status& status) {
       "store from its write-ahead log once the fault clears",
       {{"error", status}});
   store_.DetachToReopen();
+  metrics_.SetStoreUp(false);
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
   }
@@ -204,6 +205,7 @@ void Server::RecoverLoop(storage::LogSlot* slot, ProjectionStore* projections) {
     failure_watch_.Rearm();
     const storage::Position head = slot->Head();
     metrics_.SetHead(head);
+    metrics_.SetStoreUp(true);
     head_watch_.Reset(head);
     store_.Attach(slot);
     server_->GetHealthCheckService()->SetServingStatus(true);
