@@ -91,15 +91,17 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                .Add({});
   store_up_ = &prometheus::BuildGauge()
                    .Name("nenep_store_up")
-                   .Help("1 while the store serves; 0 after a failed write "
-                         "or sync, until it is reopened")
+                   .Help(
+                       "1 while the store serves; 0 after a failed write "
+                       "or sync, until it is reopened")
                    .Register(*registry_)
                    .Add({});
   store_up_->Set(1);
   store_reopens_ = &prometheus::BuildCounter()
                         .Name("nenep_store_reopens_total")
-                        .Help("Times the store was reopened from its WAL "
-                              "after a failed write or sync")
+                        .Help(
+                            "Times the store was reopened from its WAL "
+                            "after a failed write or sync")
                         .Register(*registry_)
                         .Add({});
 }
