@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -31,6 +32,7 @@ class FaultTest : public ::testing::TestWithParam<testing::FaultFs::Fault> {
     services::ServerOptions o;
     o.log.env = env_.get();
     o.on_store_failed = [this](const absl::Status& s) {
+      absl::MutexLock lock(&failed_mu_);
       failed_ = std::string(s.message());
     };
     server_ = std::make_unique<testing::TestServer>(o);
@@ -112,7 +114,18 @@ class FaultTest : public ::testing::TestWithParam<testing::FaultFs::Fault> {
 
   testing::FaultFs fs_;
   std::unique_ptr<rocksdb::Env> env_;
-  std::string failed_;
+  // What ServerOptions::on_store_failed reported, from the log's thread.
+  std::string Failed() {
+    absl::MutexLock lock(&failed_mu_);
+    return failed_;
+  }
+  void ClearFailed() {
+    absl::MutexLock lock(&failed_mu_);
+    failed_.clear();
+  }
+
+  absl::Mutex failed_mu_;
+  std::string failed_ ABSL_GUARDED_BY(failed_mu_);
   std::unique_ptr<testing::TestServer> server_;
 };
 
@@ -130,7 +143,7 @@ TEST_P(FaultTest, AFailedWriteAcknowledgesNothingAndTheServerRecovers) {
                             : "Input/output error"));
   EXPECT_THAT(s.error_message(), HasSubstr("retry with the same request_id"));
   EXPECT_GT(fs_.failures(), 0);
-  EXPECT_FALSE(failed_.empty());
+  EXPECT_FALSE(Failed().empty());
   ExpectDownWhileTheFaultLasts();
 
   // The fault clears: the server reopens the store from its WAL and serves
@@ -151,11 +164,11 @@ TEST_P(FaultTest, AFailedWriteAcknowledgesNothingAndTheServerRecovers) {
   EXPECT_EQ(UnitCode("during-9"), grpc::StatusCode::OK);
 
   // A second fault is handled like the first.
-  failed_.clear();
+  ClearFailed();
   fs_.Set(GetParam(), testing::FaultFs::kWrites);
   EXPECT_EQ(Append("second", 2, &resp).error_code(),
             grpc::StatusCode::UNAVAILABLE);
-  EXPECT_FALSE(failed_.empty());
+  EXPECT_FALSE(Failed().empty());
   fs_.Clear();
   ASSERT_TRUE(AwaitServing(absl::Seconds(30)));
   ASSERT_TRUE(Append("second", 2, &resp).ok());
