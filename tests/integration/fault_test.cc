@@ -214,6 +214,30 @@ TEST_P(FaultTest, AFailedSyncLeavesTheOutcomeToTheRetry) {
   EXPECT_TRUE(report->problems.empty());
 }
 
+TEST_P(FaultTest, StopsCleanlyWhileTheFaultLasts) {
+  v1::BatchAppendResponse resp;
+  ASSERT_TRUE(Append("before", 3, &resp).ok());
+  const uint64_t acked = resp.last_position();
+  fs_.Set(GetParam(), testing::FaultFs::kWrites);
+  EXPECT_EQ(Append("during", 2, &resp).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  ExpectDownWhileTheFaultLasts();
+  // SIGTERM while the store is still being reopened: the recoverer stops,
+  // the server shuts down (a hang here fails the test by its timeout).
+  server_->Stop();
+  fs_.Clear();
+  server_->Restart();
+  EXPECT_EQ(Head(), acked);
+  ASSERT_TRUE(Append("during", 2, &resp).ok());
+  EXPECT_EQ(resp.first_position(), acked + 1);
+  server_->Stop();
+  absl::StatusOr<storage::VerifyReport> report =
+      storage::VerifyStore(server_->dir() + "/data", "");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->problems.empty());
+  EXPECT_EQ(report->events, acked + 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Faults, FaultTest,
                          ::testing::Values(testing::FaultFs::kNoSpace,
                                            testing::FaultFs::kIoError),
