@@ -152,27 +152,34 @@ void Server::StoreFailed(const absl::Status& status) {
       "the store failed to write; nenepd stops serving and reopens the "
       "store from its write-ahead log once the fault clears",
       {{"error", status}});
-  store_.DetachToReopen();
-  metrics_.SetStoreUp(false);
-  if (server_ != nullptr) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+  {
+    // Under recover_mu_, so that a reopen finishing meanwhile cannot turn
+    // the server back to SERVING after this failure.
+    absl::MutexLock lock(&recover_mu_);
+    ++failures_;
+    last_failure_ = status;
+    store_.DetachToReopen();
+    metrics_.SetStoreUp(false);
+    if (server_ != nullptr) {
+      server_->GetHealthCheckService()->SetServingStatus(false);
+    }
   }
   if (options_.on_store_failed) options_.on_store_failed(status);
-  absl::MutexLock lock(&recover_mu_);
-  store_failure_ = status.ok() ? absl::UnknownError("store failed") : status;
 }
 
 void Server::RecoverLoop(storage::LogSlot* slot, ProjectionStore* projections) {
   for (;;) {
+    uint64_t failures = 0;
     absl::Status failure;
     {
       absl::MutexLock lock(&recover_mu_);
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(recover_mu_) {
-        return !store_failure_.ok() || stop_recovering_;
+        return failures_ != recovered_ || stop_recovering_;
       };
       recover_mu_.Await(absl::Condition(&woken));
       if (stop_recovering_) return;
-      failure = store_failure_;
+      failures = failures_;
+      failure = last_failure_;
     }
     logging::Info("reopening the store from its write-ahead log",
                   {{"after", failure}});
@@ -197,18 +204,19 @@ void Server::RecoverLoop(storage::LogSlot* slot, ProjectionStore* projections) {
       if (stop_recovering_) return;
       wait = std::min(wait * 2, options_.reopen_interval);
     }
+    const storage::Position head = slot->Head();
+    metrics_.SetHead(head);
+    head_watch_.Reset(head);
     {
       absl::MutexLock lock(&recover_mu_);
       if (stop_recovering_) return;
-      store_failure_ = absl::OkStatus();
+      // The reopened log failed as well: the next round reopens it again.
+      if (failures_ != failures) continue;
+      recovered_ = failures;
+      metrics_.SetStoreUp(true);
+      store_.Attach(slot);
+      server_->GetHealthCheckService()->SetServingStatus(true);
     }
-    failure_watch_.Rearm();
-    const storage::Position head = slot->Head();
-    metrics_.SetHead(head);
-    metrics_.SetStoreUp(true);
-    head_watch_.Reset(head);
-    store_.Attach(slot);
-    server_->GetHealthCheckService()->SetServingStatus(true);
     if (options_.on_store_recovered) options_.on_store_recovered();
   }
 }
@@ -231,6 +239,8 @@ absl::Status Server::Reopen(storage::LogSlot* slot,
          {"idle_wait_ms", absl::ToInt64Milliseconds(idle - start)},
          {"close_ms", absl::ToInt64Milliseconds(absl::Now() - idle)}});
   }
+  // The failed log is gone: whatever fails from here on is a new failure.
+  failure_watch_.Rearm();
   storage::LogOptions log_options = options_.log;
   log_options.data_dir = options_.data_dir;
   log_options.listener = &failure_watch_;

@@ -183,8 +183,10 @@ class Server {
   std::thread recoverer_;
 
   absl::Mutex recover_mu_;
-  // Set by StoreFailed, cleared by the recoverer.
-  absl::Status store_failure_ ABSL_GUARDED_BY(recover_mu_);
+  // Failures seen (StoreFailed) and handled by a reopen (the recoverer).
+  uint64_t failures_ ABSL_GUARDED_BY(recover_mu_) = 0;
+  uint64_t recovered_ ABSL_GUARDED_BY(recover_mu_) = 0;
+  absl::Status last_failure_ ABSL_GUARDED_BY(recover_mu_);
   bool stop_recovering_ ABSL_GUARDED_BY(recover_mu_) = false;
 
   absl::Mutex mu_;
