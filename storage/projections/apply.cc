@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "storage/common/status_macros.h"
@@ -85,7 +86,8 @@ class Projection::State::Applier {
     fetched_.reset();
     for (size_t i = 0; i < events.size(); ++i) {
       index_ = i;
-      if (events[i]->payload_case() == v1::Event::kEventCorrected) {
+      if (events[i]->payload_case() == v1::Event::kEventCorrected ||
+          events[i]->payload_case() == v1::Event::kEventRetracted) {
         journal_ = true;
       }
       absl::Status st = Apply(*events[i], first_position + i);
@@ -484,8 +486,18 @@ class Projection::State::Applier {
   // Ends u on d (checked by the caller).
   void EndUnit(UnitIdx u, Day d, const std::vector<UnitIdx>& successors) {
     Unit& unit = s_.units[u];
+    PostEnd(u, d, +1);
+    Set(&unit.dissolved, d);
+    Set(&unit.last_change, d);
+    for (UnitIdx succ : successors) Link(u, succ);
+  }
+
+  // What ending u on d changes in its series (sign +1), or takes back (-1).
+  void PostEnd(UnitIdx u, Day d, int sign) {
+    const Unit& unit = s_.units[u];
     Post(&Facts::state, u, d,
-         std::array<int32_t, kStateCounters>{-1, unit.is_cell ? -1 : 0, 0});
+         std::array<int32_t, kStateCounters>{-sign, unit.is_cell ? -sign : 0,
+                                             0});
     if (unit.is_cell) {
       const int32_t month = MonthOf(d);
       const int32_t quarter = QuarterOf(d);
@@ -493,14 +505,14 @@ class Projection::State::Applier {
       for (const auto& [m, n] : unit.regular_months) {
         if (n > 0 && MonthLastDay(m) >= d && MonthFirstDay(m) >= unit.created) {
           Post(&Facts::compliance, u, MonthLastDay(m),
-               One<kComplianceCounters>(kRegHeld, -1));
+               One<kComplianceCounters>(kRegHeld, -sign));
         }
       }
       for (const auto& [q, n] : unit.thematic_quarters) {
         if (n > 0 && QuarterLastDay(q) >= d &&
             QuarterFirstDay(q) >= unit.created) {
           Post(&Facts::compliance, u, QuarterLastDay(q),
-               One<kComplianceCounters>(kThemHeld, -1));
+               One<kComplianceCounters>(kThemHeld, -sign));
         }
       }
       // A cell created and ended within one month (quarter) no longer
@@ -508,17 +520,14 @@ class Projection::State::Applier {
       if (unit.created != MonthFirstDay(MonthOf(unit.created)) &&
           MonthOf(unit.created) == month) {
         Post(&Facts::compliance, u, MonthLastDay(month),
-             One<kComplianceCounters>(kRegYoung, -1));
+             One<kComplianceCounters>(kRegYoung, -sign));
       }
       if (unit.created != QuarterFirstDay(QuarterOf(unit.created)) &&
           QuarterOf(unit.created) == quarter) {
         Post(&Facts::compliance, u, QuarterLastDay(quarter),
-             One<kComplianceCounters>(kThemYoung, -1));
+             One<kComplianceCounters>(kThemYoung, -sign));
       }
     }
-    Set(&unit.dissolved, d);
-    Set(&unit.last_change, d);
-    for (UnitIdx succ : successors) Link(u, succ);
   }
 
   // ---- events -------------------------------------------------------------
@@ -606,20 +615,25 @@ class Projection::State::Applier {
       Push(&s_.units[parent].children_ever, u);
     }
     for (UnitIdx p : preds) Link(p, u);
+    PostCreation(u, d, +1);
+    return absl::OkStatus();
+  }
+
+  // What creating u on d adds to its series (sign +1), or takes back (-1).
+  void PostCreation(UnitIdx u, Day d, int sign) {
     const bool cell = s_.units[u].is_cell;
     Post(&Facts::state, u, d,
-         std::array<int32_t, kStateCounters>{1, cell ? 1 : 0, 0});
+         std::array<int32_t, kStateCounters>{sign, cell ? sign : 0, 0});
     if (cell) {
       if (d != MonthFirstDay(MonthOf(d))) {
         Post(&Facts::compliance, u, MonthLastDay(MonthOf(d)),
-             One<kComplianceCounters>(kRegYoung, 1));
+             One<kComplianceCounters>(kRegYoung, sign));
       }
       if (d != QuarterFirstDay(QuarterOf(d))) {
         Post(&Facts::compliance, u, QuarterLastDay(QuarterOf(d)),
-             One<kComplianceCounters>(kThemYoung, 1));
+             One<kComplianceCounters>(kThemYoung, sign));
       }
     }
-    return absl::OkStatus();
   }
 
   absl::Status UnitRenamed(const v1::UnitRenamed& e, Day d) {
@@ -629,6 +643,7 @@ class Projection::State::Applier {
     RETURN_IF_ERROR(InDateOrder("unit_renamed.unit_id", u, d));
     Unit& unit = s_.units[u];
     Push(&unit.names, std::make_pair(d, e.new_name()));
+    Push(&unit.prior_short_names, unit.short_name);
     if (!e.new_short_name().empty()) Set(&unit.short_name, e.new_short_name());
     Set(&unit.folded, s_.fold_ ? s_.fold_(e.new_name()) : e.new_name());
     Set(&unit.last_change, d);
@@ -841,6 +856,7 @@ class Projection::State::Applier {
     if (to != kNoUnit) {
       Post(&Facts::state, to, d, One<kStateCounters>(kMembers, 1));
       CountMember(to, d, 1);
+      Set(&s_.units[to].member_entries, s_.units[to].member_entries + 1);
     }
     Push(&s_.members[m].cells, std::make_pair(d, to));
   }
@@ -1188,6 +1204,30 @@ class Projection::State::Applier {
     // no longer counts; its id may not be reused.
     std::array<int32_t, kCommitmentCounters> delta{};
     delta[kRegistered] = -1;
+    if (com.member >= 0) {
+      // The member is counted once a year, by the first standing
+      // commitment in log order: this one, or the next one takes over.
+      auto same = [&](int32_t i) {
+        const Commitment& o = s_.commitments[i];
+        return o.member == com.member && o.year == com.year &&
+               o.unit != kNoUnit;
+      };
+      const int32_t n = static_cast<int32_t>(s_.commitments.size());
+      int32_t first = 0;
+      while (first < n && !same(first)) ++first;
+      if (first == c) {
+        delta[kMembersRegistered] = -1;
+        int32_t next = c + 1;
+        while (next < n && !same(next)) ++next;
+        if (next < n) {
+          const Commitment& o = s_.commitments[next];
+          Post(&Facts::commitments, o.unit, o.registered,
+               One<kCommitmentCounters>(kMembersRegistered, 1));
+        } else {
+          Erase(&s_.members[com.member].commitment_years, com.year);
+        }
+      }
+    }
     Post(&Facts::commitments, com.unit, com.registered, delta);
     Set(&com.unit, kNoUnit);
     return absl::OkStatus();
@@ -1246,6 +1286,7 @@ class Projection::State::Applier {
       bool collective;
       int32_t count;
       bool cell_award;
+      int32_t member = -1;
     };
     std::vector<Target> targets;
     for (int i = 0; i < e.recipients_size(); ++i) {
@@ -1268,6 +1309,7 @@ class Projection::State::Applier {
                            MemberOf(rf + ".member_id", r.member_id()));
           t.unit = s_.members[m].CellOn(d);
           t.collective = false;
+          t.member = m;
           if (t.unit == kNoUnit && sign > 0) {
             return Precondition(
                 rf + ".member_id",
@@ -1336,6 +1378,7 @@ class Projection::State::Applier {
       delta[t.collective ? kCollective : kIndividual] = n;
       Post(&Facts::awards, t.unit, d, delta);
       if (t.cell_award) PostAwarded(t.unit, d, sign);
+      if (t.member >= 0) NoteMemberAward(t.member, d, sign);
     }
     if (sign > 0) {
       const int32_t idx = static_cast<int32_t>(s_.award_ids.size());
@@ -1393,13 +1436,487 @@ class Projection::State::Applier {
       case v1::Event::kCommitmentRegistered:
         return Registered(e.commitment_registered(), d, -1,
                           "commitment_registered");
+      case v1::Event::kUnitCreated:
+        return Uncreate(field, e.unit_created(), d);
+      case v1::Event::kUnitRenamed:
+        return Unrename(field, e.unit_renamed(), d);
+      case v1::Event::kUnitMoved:
+        return Unmove(field, e.unit_moved(), d);
+      case v1::Event::kUnitDissolved:
+        return Undissolve(field, e.unit_dissolved(), d);
+      case v1::Event::kUnitsMerged:
+        return Unmerge(field, e.units_merged(), d);
+      case v1::Event::kMemberJoined: {
+        ASSIGN_OR_RETURN(UnitIdx cell,
+                         UnitOf(field, e.member_joined().cell_id()));
+        return UnchangeMember(field, e.member_joined().member_id(), cell, d,
+                              "MemberJoined");
+      }
+      case v1::Event::kMemberTransferred: {
+        ASSIGN_OR_RETURN(UnitIdx cell,
+                         UnitOf(field, e.member_transferred().to_cell_id()));
+        return UnchangeMember(field, e.member_transferred().member_id(), cell,
+                              d, "MemberTransferred");
+      }
+      case v1::Event::kMemberLeft:
+        return UnchangeMember(field, e.member_left().member_id(), kNoUnit, d,
+                              "MemberLeft");
       default:
         return Precondition(
             field, absl::StrCat("a ", PayloadName(e),
                                 " cannot be retracted or corrected; record "
-                                "the change that undoes it instead (e.g. a "
-                                "move, a transfer or a dissolution)"));
+                                "the change that undoes it instead"));
     }
+  }
+
+  // ---- retraction of structural events ----------------------------------
+  // A structural event can be taken back while nothing recorded after it
+  // depends on it. The state holds the effect of every standing event, so
+  // the checks read it; what depends on the event must be retracted or
+  // corrected first, earlier in the same append or before it.
+  absl::Status Depends(absl::string_view field, absl::string_view what,
+                       absl::string_view why) {
+    return Precondition(
+        field, absl::StrCat("cannot retract the ", what, ": ", why,
+                            "; retract or correct that first (earlier in "
+                            "the same append, or before)"));
+  }
+
+  // The day of u's latest standing structural change.
+  static Day LastChangeOf(const Unit& u) {
+    Day d = std::max(u.created, u.parents.back().first);
+    if (u.names.size() > 1) d = std::max(d, u.names.back().first);
+    if (u.dissolved != kForever) d = std::max(d, u.dissolved);
+    return d;
+  }
+
+  template <typename V>
+  void Erase(V* vec, typename V::value_type value) {
+    auto it = std::find(vec->begin(), vec->end(), value);
+    if (it == vec->end()) return;
+    const size_t at = static_cast<size_t>(it - vec->begin());
+    vec->erase(it);
+    OnUndo([vec, at, value] { vec->insert(vec->begin() + at, value); });
+  }
+
+  // A plan issued on or after d by an ancestor of `under` (on the plan's
+  // day) fixed the units it requires from that day's tree, so the tree of
+  // those days cannot change under it.
+  absl::Status NoPlanCounted(absl::string_view field, absl::string_view what,
+                             Day d, std::initializer_list<UnitIdx> under) {
+    for (const Plan& plan : s_.plans) {
+      if (plan.issued < d || plan.requirements.empty()) continue;
+      for (UnitIdx start : under) {
+        for (UnitIdx a : Chain(start, plan.issued)) {
+          if (a != plan.issuer) continue;
+          return Depends(
+              field, what,
+              absl::StrCat("plan '", plan.id, "' of '", s_.units[a].id,
+                           "', issued on ", DayText(plan.issued),
+                           ", required units from the tree of that day"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Uncreate(absl::string_view f, const v1::UnitCreated& e, Day d) {
+    ASSIGN_OR_RETURN(UnitIdx u, UnitOf(f, e.unit_id()));
+    Unit& unit = s_.units[u];
+    const std::string what = absl::StrCat("creation of unit '", unit.id, "'");
+    if (!unit.children_ever.empty()) {
+      return Depends(
+          f, what,
+          absl::StrCat("unit '", s_.units[unit.children_ever.front()].id,
+                       "' was created or moved under it"));
+    }
+    if (unit.parents.size() > 1 || unit.names.size() > 1 ||
+        unit.dissolved != kForever) {
+      return Depends(f, what,
+                     absl::StrCat("it has a later structural change (on ",
+                                  DayText(unit.last_change), ")"));
+    }
+    if (!unit.successors.empty()) {
+      return Depends(
+          f, what,
+          absl::StrCat("unit '", s_.units[unit.successors.front()].id,
+                       "' succeeds it"));
+    }
+    for (UnitIdx p : unit.predecessors) {
+      const auto& listed = e.predecessor_unit_ids();
+      if (std::find(listed.begin(), listed.end(), s_.units[p].id) ==
+          listed.end()) {
+        return Depends(f, what,
+                       absl::StrCat("unit '", s_.units[p].id,
+                                    "' was merged into it or names it as "
+                                    "its successor"));
+      }
+    }
+    if (unit.member_entries != 0) {
+      return Depends(f, what, "members joined it or moved through it");
+    }
+    const Day last = LastFactDay(unit);
+    if (last != -kForever || !unit.own.awarded.empty()) {
+      return Depends(f, what,
+                     absl::StrCat("facts are recorded for it (the last on ",
+                                  DayText(last), ")"));
+    }
+    PostCreation(u, d, -1);
+    const UnitIdx parent = unit.parents.front().second;
+    if (parent != kNoUnit) Erase(&s_.units[parent].children_ever, u);
+    for (UnitIdx p : unit.predecessors) Erase(&s_.units[p].successors, u);
+    Set(&unit.predecessors, std::vector<UnitIdx>{});
+    s_.unit_index.erase(unit.id);
+    OnUndo([this, u] { s_.unit_index.emplace(s_.units[u].id, u); });
+    Set(&unit.created, kForever);
+    return absl::OkStatus();
+  }
+
+  absl::Status Unrename(absl::string_view f, const v1::UnitRenamed& e, Day d) {
+    ASSIGN_OR_RETURN(UnitIdx u, UnitOf(f, e.unit_id()));
+    Unit& unit = s_.units[u];
+    const std::string what =
+        absl::StrCat("rename of unit '", unit.id, "' on ", DayText(d));
+    if (unit.names.size() < 2 || unit.names.back().first != d ||
+        unit.names.back().second != e.new_name()) {
+      return Depends(f, what,
+                     absl::StrCat("it was renamed again later (on ",
+                                  DayText(unit.names.back().first), ")"));
+    }
+    const auto name = unit.names.back();
+    unit.names.pop_back();
+    OnUndo([&unit, name] { unit.names.push_back(name); });
+    const std::string short_name = unit.prior_short_names.back();
+    unit.prior_short_names.pop_back();
+    OnUndo(
+        [&unit, short_name] { unit.prior_short_names.push_back(short_name); });
+    Set(&unit.short_name, short_name);
+    const std::string& back = unit.names.back().second;
+    Set(&unit.folded, s_.fold_ ? s_.fold_(back) : back);
+    Set(&unit.last_change, LastChangeOf(unit));
+    return absl::OkStatus();
+  }
+
+  absl::Status Unmove(absl::string_view f, const v1::UnitMoved& e, Day d) {
+    ASSIGN_OR_RETURN(UnitIdx x, UnitOf(f, e.unit_id()));
+    ASSIGN_OR_RETURN(UnitIdx to, UnitOf(f, e.to_parent_id()));
+    Unit& unit = s_.units[x];
+    const std::string what =
+        absl::StrCat("move of unit '", unit.id, "' under '", s_.units[to].id,
+                     "' on ", DayText(d));
+    if (unit.parents.size() < 2 || unit.parents.back().first != d ||
+        unit.parents.back().second != to) {
+      return Depends(f, what,
+                     absl::StrCat("it was moved again later (on ",
+                                  DayText(unit.parents.back().first), ")"));
+    }
+    if (unit.dissolved != kForever) {
+      return Depends(f, what,
+                     absl::StrCat("it ended on ", DayText(unit.dissolved)));
+    }
+    const UnitIdx from = unit.parents[unit.parents.size() - 2].second;
+    if (from != kNoUnit) {
+      const Unit& old = s_.units[from];
+      if (old.dissolved != kForever) {
+        return Depends(f, what,
+                       absl::StrCat("its former parent '", old.id,
+                                    "' ended on ", DayText(old.dissolved)));
+      }
+      if (MakesCycle(x, from, d)) {
+        return Depends(f, what,
+                       absl::StrCat("its former parent '", old.id,
+                                    "' has since been moved into its "
+                                    "subtree"));
+      }
+    }
+    RETURN_IF_ERROR(NoPlanCounted(f, what, d, {from, to}));
+    UnmoveUnit(x);
+    return absl::OkStatus();
+  }
+
+  // The mirror of MoveUnit for x's latest move (checked by the caller).
+  void UnmoveUnit(UnitIdx x) {
+    Unit& unit = s_.units[x];
+    const Day d = unit.parents.back().first;
+    const UnitIdx to = unit.parents.back().second;
+    const UnitIdx from = unit.parents[unit.parents.size() - 2].second;
+    const Day old_change = unit.last_change;
+    TransferRaw(x, d, to, from);
+    unit.parents.pop_back();
+    unit.SyncParent();
+    unit.last_change = LastChangeOf(unit);
+    OnUndo([this, x, d, from, to, old_change] {
+      Unit& u = s_.units[x];
+      u.parents.emplace_back(d, to);
+      u.SyncParent();
+      u.last_change = old_change;
+      TransferRaw(x, d, from, to);
+    });
+    bool still_under = false;
+    for (const auto& [day, p] : unit.parents) still_under |= p == to;
+    if (!still_under) Erase(&s_.units[to].children_ever, x);
+  }
+
+  absl::Status Undissolve(absl::string_view f, const v1::UnitDissolved& e,
+                          Day d) {
+    ASSIGN_OR_RETURN(UnitIdx u, UnitOf(f, e.unit_id()));
+    Unit& unit = s_.units[u];
+    const std::string what =
+        absl::StrCat("dissolution of unit '", unit.id, "' on ", DayText(d));
+    if (unit.dissolved != d) {
+      return Depends(f, what, "it does not end on that day");
+    }
+    const UnitIdx parent = unit.last_parent;
+    if (parent != kNoUnit && s_.units[parent].dissolved != kForever) {
+      return Depends(
+          f, what,
+          absl::StrCat("its parent '", s_.units[parent].id, "' ended on ",
+                       DayText(s_.units[parent].dissolved)));
+    }
+    RETURN_IF_ERROR(NoPlanCounted(f, what, d, {u}));
+    Set(&unit.dissolved, kForever);
+    PostEnd(u, d, -1);
+    Set(&unit.last_change, LastChangeOf(unit));
+    for (const std::string& id : e.successor_unit_ids()) {
+      ASSIGN_OR_RETURN(UnitIdx succ, UnitOf(f, id));
+      Erase(&unit.successors, succ);
+      Erase(&s_.units[succ].predecessors, u);
+    }
+    return absl::OkStatus();
+  }
+
+  void NoteMemberAward(int32_t m, Day d, int sign) {
+    std::vector<Day>& days = s_.member_awards[m];
+    if (sign > 0) {
+      Push(&days, d);
+    } else {
+      Erase(&days, d);
+    }
+  }
+
+  // Takes back member `id`'s latest change: into `to` (kNoUnit: left) on d.
+  absl::Status UnchangeMember(absl::string_view f, const std::string& id,
+                              UnitIdx to, Day d, absl::string_view type) {
+    ASSIGN_OR_RETURN(int32_t m, MemberOf(f, id));
+    Member& mem = s_.members[m];
+    const std::string what =
+        absl::StrCat(type, " of member '", id, "' on ", DayText(d));
+    if (mem.cells.empty() || mem.cells.back().first != d ||
+        mem.cells.back().second != to) {
+      return Depends(f, what,
+                     absl::StrCat("the member has a later change (on ",
+                                  DayText(mem.cells.back().first), ")"));
+    }
+    const UnitIdx from =
+        mem.cells.size() > 1 ? mem.cells[mem.cells.size() - 2].second : kNoUnit;
+    if (from != kNoUnit && s_.units[from].dissolved != kForever) {
+      return Depends(f, what,
+                     absl::StrCat("cell '", s_.units[from].id, "' ended on ",
+                                  DayText(s_.units[from].dissolved)));
+    }
+    if (to != kNoUnit) {
+      RETURN_IF_ERROR(NothingOfMembersAfter(f, what, {m}, d));
+      RETURN_IF_ERROR(AttendanceHolds(f, what, to, d, 1));
+    }
+    UntransferMember(m);
+    return absl::OkStatus();
+  }
+
+  // What members `ms` did from d on (commitments, awards) depends on the
+  // cell they were in.
+  absl::Status NothingOfMembersAfter(absl::string_view f,
+                                     absl::string_view what,
+                                     const absl::flat_hash_set<int32_t>& ms,
+                                     Day d) {
+    for (const Commitment& c : s_.commitments) {
+      if (c.unit != kNoUnit && c.registered >= d && ms.contains(c.member)) {
+        return Depends(
+            f, what,
+            absl::StrCat("commitment '", c.id, "' of member '",
+                         s_.members[c.member].id, "' was registered on ",
+                         DayText(c.registered)));
+      }
+    }
+    for (int32_t m : ms) {
+      auto it = s_.member_awards.find(m);
+      if (it == s_.member_awards.end()) continue;
+      for (Day day : it->second) {
+        if (day >= d) {
+          return Depends(
+              f, what,
+              absl::StrCat("an award of ", DayText(day), " names member '",
+                           s_.members[m].id, "'"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Sessions of `cell` from d on convened no more than its members without
+  // `removed` of them (a day's sessions are summed: conservative).
+  absl::Status AttendanceHolds(absl::string_view f, absl::string_view what,
+                               UnitIdx cell, Day d, int64_t removed) {
+    for (const auto& r : s_.units[cell].own.sessions.rows()) {
+      if (r.day < d) continue;
+      const int64_t left = MembersOn(cell, r.day) - removed;
+      if (r.v[kConvened] > left) {
+        return Depends(
+            f, what,
+            absl::StrCat("sessions of '", s_.units[cell].id, "' on ",
+                         DayText(r.day), " convened ", r.v[kConvened],
+                         ", more than the ", left, " member(s) it would have"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The mirror of TransferMember for m's latest change (checked by the
+  // caller).
+  void UntransferMember(int32_t m) {
+    Member& mem = s_.members[m];
+    const Day d = mem.cells.back().first;
+    const UnitIdx to = mem.cells.back().second;
+    const UnitIdx from =
+        mem.cells.size() > 1 ? mem.cells[mem.cells.size() - 2].second : kNoUnit;
+    if (to != kNoUnit) {
+      Post(&Facts::state, to, d, One<kStateCounters>(kMembers, -1));
+      CountMember(to, d, -1);
+      Set(&s_.units[to].member_entries, s_.units[to].member_entries - 1);
+    }
+    if (from != kNoUnit) {
+      Post(&Facts::state, from, d, One<kStateCounters>(kMembers, 1));
+      CountMember(from, d, 1);
+    }
+    const auto entry = mem.cells.back();
+    mem.cells.pop_back();
+    OnUndo([&mem, entry] { mem.cells.push_back(entry); });
+    if (mem.cells.empty()) {
+      // It was the member's first join: the member was never recorded.
+      s_.member_index.erase(mem.id);
+      OnUndo([this, m] { s_.member_index.emplace(s_.members[m].id, m); });
+    }
+  }
+
+  absl::Status Unmerge(absl::string_view f, const v1::UnitsMerged& e, Day d) {
+    ASSIGN_OR_RETURN(UnitIdx target, UnitOf(f, e.target_unit_id()));
+    const std::string what = absl::StrCat(
+        "merge into unit '", s_.units[target].id, "' on ", DayText(d));
+    std::vector<UnitIdx> sources;
+    for (const std::string& id : e.source_unit_ids()) {
+      ASSIGN_OR_RETURN(UnitIdx src, UnitOf(f, id));
+      const Unit& unit = s_.units[src];
+      if (unit.dissolved != d) {
+        return Depends(
+            f, what,
+            absl::StrCat("unit '", unit.id, "' does not end on that day"));
+      }
+      const UnitIdx parent = unit.last_parent;
+      if (parent != kNoUnit && s_.units[parent].dissolved != kForever) {
+        return Depends(
+            f, what,
+            absl::StrCat("the parent '", s_.units[parent].id, "' of '", unit.id,
+                         "' ended on ", DayText(s_.units[parent].dissolved)));
+      }
+      RETURN_IF_ERROR(NoPlanCounted(f, what, d, {src, target}));
+      sources.push_back(src);
+    }
+    auto is_source = [&](UnitIdx u) {
+      return std::find(sources.begin(), sources.end(), u) != sources.end();
+    };
+    absl::flat_hash_map<std::string, std::string> child_to, member_to;
+    for (const auto& c : e.child_mappings()) {
+      child_to[c.child_unit_id()] = c.to_parent_id();
+    }
+    for (const auto& mm : e.member_mappings()) {
+      member_to[mm.member_id()] = mm.to_cell_id();
+    }
+    auto destination =
+        [&](const absl::flat_hash_map<std::string, std::string>& map,
+            absl::string_view id) -> const std::string& {
+      auto it = map.find(id);
+      return it == map.end() ? s_.units[target].id : it->second;
+    };
+    // The children it moved: from a source to their destination on d.
+    std::vector<UnitIdx> children;
+    for (UnitIdx src : sources) {
+      for (UnitIdx c : s_.units[src].children_ever) {
+        const Unit& child = s_.units[c];
+        const auto& ps = child.parents;
+        for (size_t i = 0; i + 1 < ps.size(); ++i) {
+          if (ps[i].second != src || ps[i + 1].first != d ||
+              ps[i + 1].second == kNoUnit ||
+              s_.units[ps[i + 1].second].id !=
+                  destination(child_to, child.id)) {
+            continue;
+          }
+          if (i + 2 != ps.size()) {
+            return Depends(
+                f, what,
+                absl::StrCat("unit '", child.id, "' was moved again later (on ",
+                             DayText(ps.back().first), ")"));
+          }
+          if (child.dissolved != kForever) {
+            return Depends(f, what,
+                           absl::StrCat("unit '", child.id, "' ended on ",
+                                        DayText(child.dissolved)));
+          }
+          if (MakesCycle(c, src, d)) {
+            return Depends(f, what,
+                           absl::StrCat("'", s_.units[src].id,
+                                        "' would be inside the subtree of '",
+                                        child.id, "'"));
+          }
+          children.push_back(c);
+        }
+      }
+    }
+    // The members it transferred: from a source cell to their destination.
+    absl::flat_hash_set<int32_t> members;
+    absl::flat_hash_map<UnitIdx, int64_t> removed;
+    bool any_cell_source = false;
+    for (UnitIdx src : sources) any_cell_source |= s_.units[src].is_cell;
+    for (int32_t m = 0;
+         any_cell_source && m < static_cast<int32_t>(s_.members.size()); ++m) {
+      const auto& cells = s_.members[m].cells;
+      for (size_t i = 0; i + 1 < cells.size(); ++i) {
+        if (!is_source(cells[i].second) || cells[i + 1].first != d ||
+            cells[i + 1].second == kNoUnit ||
+            s_.units[cells[i + 1].second].id !=
+                destination(member_to, s_.members[m].id)) {
+          continue;
+        }
+        if (i + 2 != cells.size()) {
+          return Depends(f, what,
+                         absl::StrCat("member '", s_.members[m].id,
+                                      "' has a later change (on ",
+                                      DayText(cells.back().first), ")"));
+        }
+        members.insert(m);
+        ++removed[cells.back().second];
+      }
+    }
+    RETURN_IF_ERROR(NothingOfMembersAfter(f, what, members, d));
+    for (const auto& [cell, n] : removed) {
+      RETURN_IF_ERROR(AttendanceHolds(f, what, cell, d, n));
+    }
+    // The mirror of UnitsMerged, in reverse order.
+    for (UnitIdx src : sources) {
+      Unit& unit = s_.units[src];
+      Set(&unit.dissolved, kForever);
+      PostEnd(src, d, -1);
+      Set(&unit.last_change, LastChangeOf(unit));
+      Erase(&unit.successors, target);
+      Erase(&s_.units[target].predecessors, src);
+    }
+    std::vector<int32_t> ordered(members.begin(), members.end());
+    std::sort(ordered.begin(), ordered.end());
+    for (auto it = ordered.rbegin(); it != ordered.rend(); ++it) {
+      UntransferMember(*it);
+    }
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      UnmoveUnit(*it);
+    }
+    return absl::OkStatus();
   }
 
   absl::Status Retracted(const v1::EventRetracted& e, uint64_t position) {

@@ -90,6 +90,11 @@ struct Unit {
   std::string short_name;
   std::vector<UnitIdx> predecessors, successors;
   std::vector<UnitIdx> children_ever;
+  // Entries naming the unit in members' cell histories (retractions check
+  // that none is left before a cell's creation is taken back).
+  int32_t member_entries = 0;
+  // The short name before each rename, to restore on a retraction.
+  std::vector<std::string> prior_short_names;
   // own: the unit's own facts; agg: its subtree's as recorded (own
   // included), kept only once it has had a child (see Agg()).
   Facts own, agg;
@@ -99,6 +104,9 @@ struct Unit {
   // A unit that never had a child keeps no copy of its own facts in `agg`.
   const Facts& Agg() const { return children_ever.empty() ? own : agg; }
   bool ActiveOn(Day d) const { return d >= created && d < dissolved; }
+  // Its creation was retracted: it never existed (kept as a tombstone so
+  // the indexes of later units hold).
+  bool gone() const { return created == kForever; }
   // Copies of parents.back() and of the cell's member count after its last
   // member change, kept in the struct: the hot paths then touch no other
   // memory of the unit.
@@ -240,6 +248,8 @@ class Projection::State {
   absl::flat_hash_map<std::string, int32_t> plan_index;
   absl::flat_hash_map<std::string, int32_t> plan_identities;
   std::vector<std::string> award_ids;
+  // Member -> days of the live awards naming the member.
+  absl::flat_hash_map<int32_t, std::vector<Day>> member_awards;
   absl::flat_hash_map<std::string, int32_t> award_index;
   // Position -> the event now standing for it (after corrections), or
   // nothing if retracted.

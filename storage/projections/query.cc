@@ -268,6 +268,7 @@ std::vector<UnitIdx> Projection::State::MapAll(Day d) const {
         break;
       }
       const Unit& unit = units[v];
+      if (unit.gone()) break;
       if (unit.ActiveOn(d)) {
         result = v;
         break;
@@ -394,6 +395,7 @@ std::string Projection::State::Checksum() const {
     put(u.last_change);
     put(u.members_now);
     put(u.members_changed);
+    put(u.member_entries);
     for (const auto& [day, p] : u.parents) {
       put(day);
       put(p);
@@ -546,7 +548,7 @@ std::vector<UnitInfo> Projection::FindUnits(absl::string_view query, Day on,
   std::vector<Hit> hits;
   for (UnitIdx u = 0; u < static_cast<UnitIdx>(state_->units.size()); ++u) {
     const Unit& unit = state_->units[u];
-    if (!include_inactive && !unit.ActiveOn(on)) continue;
+    if (unit.gone() || (!include_inactive && !unit.ActiveOn(on))) continue;
     const size_t at = unit.folded.find(folded);
     if (at != std::string::npos) {
       hits.push_back({at == 0 ? 0 : 1, unit.folded.size(), u});

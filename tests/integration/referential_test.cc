@@ -266,11 +266,25 @@ TEST_F(ReferentialTest, RetractionsAndCorrectionsAdjustTheRollups) {
   EXPECT_EQ(get().regular_cell_months_held(), 0);
   ExpectRefused({retract}, grpc::StatusCode::FAILED_PRECONDITION,
                 "already retracted");
-  // Structure is changed by recording the opposite change, not retracted.
+  // A structural event that later events depend on cannot be retracted
+  // alone (tests/storage/retraction_test.cc has the rest).
   v1::Event bad = retract;
   bad.mutable_event_retracted()->set_target_position(1);
   ExpectRefused({bad}, grpc::StatusCode::FAILED_PRECONDITION,
-                "a UnitCreated cannot be retracted");
+                "cannot retract the creation of unit 'K': unit 'D1' was "
+                "created or moved under it");
+  // Nothing depends on C3's dissolution (position 7): retracted, C3 is
+  // active again, and its lineage to C2 is gone.
+  bad.mutable_event_retracted()->set_target_position(7);
+  ASSERT_TRUE(Append({bad}).ok());
+  grpc::ClientContext ctx;
+  v1::GetUnitRequest r;
+  r.set_unit_id("C3");
+  *r.mutable_as_of() = D(2021, 12, 31);
+  v1::Unit c3;
+  ASSERT_TRUE(query_->GetUnit(&ctx, r, &c3).ok());
+  EXPECT_FALSE(c3.has_dissolved_on());
+  EXPECT_EQ(c3.successor_unit_ids_size(), 0);
 }
 
 }  // namespace

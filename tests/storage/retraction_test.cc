@@ -1,0 +1,452 @@
+// Retractions of structural events (issue 5): taking one back gives the
+// figures of a log that never had it, in both attributions; what depends on
+// it must be taken back first (earlier in the same append, or before), else
+// the retraction is refused and changes nothing; a replay of the log gives
+// the live state exactly.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/projections/projection.h"
+#include "tests/testing/events.h"
+
+namespace nenep::projections {
+namespace {
+
+using ::nenep::testing::D;
+using ::testing::HasSubstr;
+
+Day DayOf(const v1::Date& d) { return DayNumber(d.year(), d.month(), d.day()); }
+
+// A log in memory behind a projection, as the server keeps them.
+class Log {
+ public:
+  Log()
+      : p_(nullptr, [this](uint64_t pos) -> absl::StatusOr<v1::Event> {
+          if (pos == 0 || pos > events_.size()) {
+            return absl::NotFoundError(absl::StrCat("no event at ", pos));
+          }
+          return events_[pos - 1];
+        }) {}
+
+  // One append request: all of it or nothing.
+  absl::Status Append(const std::vector<v1::Event>& request) {
+    std::vector<const v1::Event*> ptrs;
+    for (const v1::Event& e : request) ptrs.push_back(&e);
+    absl::Status s = p_.Apply(ptrs, events_.size() + 1);
+    if (s.ok()) events_.insert(events_.end(), request.begin(), request.end());
+    return s;
+  }
+  // Appends each event as its own request.
+  void AppendEach(const std::vector<v1::Event>& events) {
+    for (const v1::Event& e : events) {
+      absl::Status s = Append({e});
+      ASSERT_TRUE(s.ok()) << s << "\n" << e.DebugString();
+    }
+  }
+  uint64_t head() const { return events_.size(); }
+  const Projection& projection() const { return p_; }
+  const std::vector<v1::Event>& events() const { return events_; }
+
+ private:
+  std::vector<v1::Event> events_;
+  Projection p_;
+};
+
+v1::Event Retraction(uint64_t position) {
+  v1::Event e;
+  *e.mutable_business_date() = D(2022, 1, 10);
+  e.mutable_event_retracted()->set_target_position(position);
+  e.mutable_event_retracted()->set_reason(
+      v1::RETRACTION_REASON_ENTERED_IN_ERROR);
+  return e;
+}
+v1::Event Renamed(const std::string& unit, const std::string& name,
+                  const std::string& short_name, v1::Date date) {
+  v1::Event e;
+  *e.mutable_business_date() = date;
+  e.mutable_unit_renamed()->set_unit_id(unit);
+  e.mutable_unit_renamed()->set_new_name(name);
+  e.mutable_unit_renamed()->set_new_short_name(short_name);
+  return e;
+}
+v1::Event Left(const std::string& member, const std::string& cell,
+               v1::Date date) {
+  v1::Event e;
+  *e.mutable_business_date() = date;
+  e.mutable_member_left()->set_member_id(member);
+  e.mutable_member_left()->set_cell_id(cell);
+  return e;
+}
+v1::Event Cell(const std::string& id, const std::string& parent,
+               v1::Date date = D(2020, 1, 1)) {
+  return testing::UnitCreated(id, v1::UNIT_KIND_ATTACHED_CELL,
+                              absl::StrCat("Chi bộ ", id), parent, date);
+}
+v1::Event Upper(const std::string& id, const std::string& parent) {
+  return testing::UnitCreated(id, v1::UNIT_KIND_UPPER_BASE,
+                              absl::StrCat("Đảng bộ ", id), parent,
+                              D(2020, 1, 1));
+}
+
+// K ── A ── a1, a2 (5 members each), c3 (no members)
+//   └─ B ── b1 (5 members)
+// with a regular session a month in each cell, January to June 2021.
+std::vector<v1::Event> Base() {
+  std::vector<v1::Event> e = {
+      testing::UnitCreated("K", v1::UNIT_KIND_DIRECT_UNDER_CENTRAL, "Khối", "",
+                           D(2020, 1, 1)),
+      Upper("A", "K"),
+      Upper("B", "K"),
+      Cell("a1", "A"),
+      Cell("a2", "A"),
+      Cell("c3", "A"),
+      Cell("b1", "B"),
+  };
+  for (const char* cell : {"a1", "a2", "b1"}) {
+    for (int i = 0; i < 5; ++i) {
+      e.push_back(testing::MemberJoined(absl::StrCat(cell, ".m", i), cell,
+                                        D(2020, 1, 1)));
+    }
+  }
+  for (int month = 1; month <= 6; ++month) {
+    for (const char* cell : {"a1", "a2", "b1"}) {
+      e.push_back(testing::RegularSession(absl::StrCat(cell, ".s", month), cell,
+                                          D(2021, month, 10), 5, 4));
+    }
+    e.push_back(testing::RegularSession(absl::StrCat("c3.s", month), "c3",
+                                        D(2021, month, 12), 0, 0));
+  }
+  return e;
+}
+
+// Sessions of `cell` from July to December 2021 (convened 5).
+std::vector<v1::Event> Later(const std::string& cell) {
+  std::vector<v1::Event> e;
+  for (int month = 7; month <= 12; ++month) {
+    e.push_back(testing::RegularSession(absl::StrCat(cell, ".s", month), cell,
+                                        D(2021, month, 10), 5, 5));
+  }
+  return e;
+}
+
+// Every figure and every unit answer of `a` equals that of `b`.
+void ExpectSameFigures(const Projection& a, const Projection& b) {
+  const std::vector<std::string> units = {"K",  "A",  "B",  "a1", "a2",
+                                          "c3", "b1", "c9", "E",  "e1"};
+  const std::vector<std::pair<v1::Date, v1::Date>> ranges = {
+      {D(2021, 1, 1), D(2021, 12, 31)}, {D(2021, 4, 1), D(2021, 6, 30)},
+      {D(2021, 7, 1), D(2021, 9, 30)},  {D(2021, 3, 1), D(2021, 3, 31)},
+      {D(2020, 1, 1), D(2021, 5, 15)},
+  };
+  const std::vector<v1::Date> structures = {D(2021, 2, 1), D(2021, 12, 31)};
+  for (const std::string& u : units) {
+    for (const auto& [from, to] : ranges) {
+      RollupQuery q{u, DayOf(from), DayOf(to), Attribution::kAsRecorded, 0};
+      std::vector<RollupQuery> queries = {q};
+      for (const v1::Date& s : structures) {
+        q.attribution = Attribution::kAsOfStructure;
+        q.structure_date = DayOf(s);
+        queries.push_back(q);
+      }
+      for (const RollupQuery& query : queries) {
+        absl::StatusOr<Rollup> ra = a.GetRollup(query);
+        absl::StatusOr<Rollup> rb = b.GetRollup(query);
+        const std::string where = absl::StrCat(
+            u, " ", query.from, "..", query.to, " attribution ",
+            static_cast<int>(query.attribution), " ", query.structure_date);
+        ASSERT_EQ(ra.status().code(), rb.status().code()) << where;
+        if (!ra.ok()) continue;
+        EXPECT_TRUE(*ra == *rb)
+            << where << ": sessions " << ra->sessions_regular << " vs "
+            << rb->sessions_regular << ", members " << ra->members << " vs "
+            << rb->members << ", cells " << ra->cells << " vs " << rb->cells
+            << ", months held " << ra->regular_cell_months_held << " vs "
+            << rb->regular_cell_months_held << " of "
+            << ra->regular_cell_months_active << " vs "
+            << rb->regular_cell_months_active;
+      }
+    }
+    for (const v1::Date& on : {D(2021, 3, 1), D(2021, 12, 31)}) {
+      absl::StatusOr<UnitInfo> ia = a.GetUnit(u, DayOf(on));
+      absl::StatusOr<UnitInfo> ib = b.GetUnit(u, DayOf(on));
+      ASSERT_EQ(ia.status().code(), ib.status().code()) << u;
+      if (!ia.ok()) continue;
+      EXPECT_EQ(ia->name, ib->name) << u;
+      EXPECT_EQ(ia->short_name, ib->short_name) << u;
+      EXPECT_EQ(ia->created, ib->created) << u;
+      EXPECT_EQ(ia->dissolved, ib->dissolved) << u;
+      EXPECT_EQ(ia->predecessor_ids, ib->predecessor_ids) << u;
+      EXPECT_EQ(ia->successor_ids, ib->successor_ids) << u;
+      EXPECT_EQ(ia->children, ib->children) << u;
+      EXPECT_EQ(ia->cells, ib->cells) << u;
+      EXPECT_EQ(ia->members, ib->members) << u;
+      ASSERT_EQ(ia->parent_chain.size(), ib->parent_chain.size()) << u;
+      for (size_t i = 0; i < ia->parent_chain.size(); ++i) {
+        EXPECT_EQ(ia->parent_chain[i].unit_id, ib->parent_chain[i].unit_id);
+      }
+    }
+    EXPECT_EQ(a.FindUnits(u, DayOf(D(2021, 6, 1)), true, 10).size(),
+              b.FindUnits(u, DayOf(D(2021, 6, 1)), true, 10).size())
+        << u;
+  }
+}
+
+// A replay of the whole log, one request per event, gives the live state.
+void ExpectReplayEqual(const Log& log) {
+  Log replay;
+  for (const v1::Event& e : log.events()) {
+    ASSERT_TRUE(replay.Append({e}).ok());
+  }
+  EXPECT_EQ(replay.projection().Checksum(), log.projection().Checksum());
+}
+
+struct Case {
+  std::string name;
+  std::vector<v1::Event> change;  // retracted as one event each, last first
+  std::vector<v1::Event> after;   // recorded after the change, kept
+};
+
+class RetractStructureTest : public ::testing::TestWithParam<Case> {};
+
+// base + change + after + retractions == base + after.
+TEST_P(RetractStructureTest, GivesTheFiguresOfALogWithoutIt) {
+  const Case& c = GetParam();
+  Log with;
+  with.AppendEach(Base());
+  const uint64_t first = with.head() + 1;
+  with.AppendEach(c.change);
+  with.AppendEach(c.after);
+  for (uint64_t i = c.change.size(); i > 0; --i) {
+    absl::Status s = with.Append({Retraction(first + i - 1)});
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  Log without;
+  without.AppendEach(Base());
+  without.AppendEach(c.after);
+  ExpectSameFigures(with.projection(), without.projection());
+  ExpectReplayEqual(with);
+  // Retracted twice: refused.
+  absl::Status again = with.Append({Retraction(first)});
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+  EXPECT_THAT(std::string(again.message()), HasSubstr("already retracted"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStructuralEvent, RetractStructureTest,
+    ::testing::Values(
+        Case{"UnitCreated", {Cell("c9", "A", D(2021, 3, 15))}, {}},
+        Case{"UnitCreatedWithPredecessor",
+             {[] {
+               v1::Event e = Cell("c9", "A", D(2021, 3, 15));
+               e.mutable_unit_created()->add_predecessor_unit_ids("a2");
+               return e;
+             }()},
+             {}},
+        Case{"UnitRenamed",
+             {Renamed("A", "Đảng bộ A mới", "ĐB A", D(2021, 6, 1))},
+             Later("a1")},
+        Case{"UnitMoved",
+             {testing::Moved("a2", "A", "B", D(2021, 5, 1))},
+             Later("a2")},
+        Case{"UnitMovedTwice",
+             {testing::Moved("a2", "A", "B", D(2021, 5, 1)),
+              testing::Moved("a2", "B", "A", D(2021, 8, 1))},
+             Later("a2")},
+        Case{"UnitDissolved",
+             {testing::Dissolved("c3", {"a1"}, D(2021, 6, 20))},
+             Later("a1")},
+        Case{"UnitsMerged",
+             {testing::Merged({"a2"}, "a1", D(2021, 7, 1))},
+             Later("a1")},
+        Case{"MemberJoined",
+             {testing::MemberJoined("new.m", "b1", D(2021, 3, 1))},
+             Later("b1")},
+        Case{"MemberTransferred",
+             {testing::Transferred("a1.m0", "a1", "b1", D(2021, 8, 1))},
+             Later("b1")},
+        Case{"MemberLeftAndRejoined",
+             {Left("a1.m1", "a1", D(2021, 9, 1)),
+              testing::MemberJoined("a1.m1", "b1", D(2021, 10, 1))},
+             {}},
+        Case{"CellWithMembersAndSessions",
+             {Cell("c9", "B", D(2021, 2, 1)),
+              testing::MemberJoined("c9.m0", "c9", D(2021, 2, 1)),
+              testing::RegularSession("c9.s1", "c9", D(2021, 2, 15), 1, 1),
+              Renamed("c9", "Chi bộ C9", "C9", D(2021, 3, 1)),
+              testing::Moved("c9", "B", "A", D(2021, 4, 1)),
+              testing::Transferred("c9.m0", "c9", "b1", D(2021, 5, 1)),
+              testing::Dissolved("c9", {}, D(2021, 6, 1))},
+             Later("b1")}),
+    [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+class RetractDependentsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { log_.AppendEach(Base()); }
+
+  // Appends `events` one by one; the position of the first.
+  uint64_t Record(const std::vector<v1::Event>& events) {
+    const uint64_t first = log_.head() + 1;
+    log_.AppendEach(events);
+    return first;
+  }
+  // The request is refused, naming `why`, and nothing changes.
+  void ExpectRefused(const std::vector<v1::Event>& request,
+                     const std::string& why) {
+    const std::string before = log_.projection().Checksum();
+    const uint64_t head = log_.head();
+    absl::Status s = log_.Append(request);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(why));
+    EXPECT_THAT(std::string(s.message()), HasSubstr("cannot retract the "));
+    EXPECT_EQ(log_.projection().Checksum(), before);
+    EXPECT_EQ(log_.head(), head);
+  }
+  // The log without the events at `gone` (positions), replayed.
+  void ExpectSameAsWithout(const std::vector<uint64_t>& gone) {
+    Log without;
+    for (uint64_t pos = 1; pos <= log_.head(); ++pos) {
+      const v1::Event& e = log_.events()[pos - 1];
+      if (e.has_event_retracted()) continue;
+      if (std::find(gone.begin(), gone.end(), pos) != gone.end()) continue;
+      ASSERT_TRUE(without.Append({e}).ok()) << e.DebugString();
+    }
+    ExpectSameFigures(log_.projection(), without.projection());
+    ExpectReplayEqual(log_);
+  }
+
+  Log log_;
+};
+
+TEST_F(RetractDependentsTest, ACellWithASessionGoesWithTheSessionFirst) {
+  const uint64_t cell =
+      Record({Cell("c9", "A", D(2021, 3, 15)),
+              testing::RegularSession("c9.s", "c9", D(2021, 3, 20), 0, 0)});
+  ExpectRefused({Retraction(cell)},
+                "creation of unit 'c9': facts are recorded for it");
+  // The session after the cell in the same append: still refused.
+  ExpectRefused({Retraction(cell), Retraction(cell + 1)}, "facts are recorded");
+  ASSERT_TRUE(log_.Append({Retraction(cell + 1), Retraction(cell)}).ok());
+  ExpectSameAsWithout({cell, cell + 1});
+  absl::StatusOr<UnitInfo> info =
+      log_.projection().GetUnit("c9", DayOf(D(2021, 6, 1)));
+  EXPECT_EQ(info.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(log_.projection().FindUnits("c9", 0, true, 10).empty());
+  // Its id is free again.
+  ASSERT_TRUE(log_.Append({Cell("c9", "B", D(2021, 4, 1))}).ok());
+  info = log_.projection().GetUnit("c9", DayOf(D(2021, 6, 1)));
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->parent_chain.front().unit_id, "B");
+}
+
+TEST_F(RetractDependentsTest, AUnitWithChildrenOrMembers) {
+  const uint64_t e = Record({Upper("E", "K"), Cell("e1", "E"),
+                             testing::MemberJoined("e1.m", "e1", D(2021, 1, 5)),
+                             Left("e1.m", "e1", D(2021, 2, 5))});
+  ExpectRefused({Retraction(e)}, "unit 'e1' was created or moved under it");
+  ExpectRefused({Retraction(e + 1)}, "members joined it or moved through it");
+  ExpectRefused({Retraction(e + 2)}, "the member has a later change");
+  ASSERT_TRUE(log_.Append({Retraction(e + 3), Retraction(e + 2),
+                           Retraction(e + 1), Retraction(e)})
+                  .ok());
+  ExpectSameAsWithout({e, e + 1, e + 2, e + 3});
+}
+
+TEST_F(RetractDependentsTest, AJoinWhoseMemberHasACommitmentOrAttended) {
+  const uint64_t join =
+      Record({testing::MemberJoined("new.m", "b1", D(2021, 3, 1)),
+              testing::Commitment("cm", "new.m", "b1", D(2021, 3, 5)),
+              testing::RegularSession("b1.x", "b1", D(2021, 3, 20), 6, 6)});
+  ExpectRefused({Retraction(join)}, "commitment 'cm' of member 'new.m'");
+  ExpectRefused({Retraction(join + 1), Retraction(join)},
+                "sessions of 'b1' on 2021-03-20 convened 6, more than the 5");
+  ASSERT_TRUE(log_.Append({Retraction(join + 2), Retraction(join + 1),
+                           Retraction(join)})
+                  .ok());
+  ExpectSameAsWithout({join, join + 1, join + 2});
+}
+
+TEST_F(RetractDependentsTest, AMembersFirstCommitmentOfTheYear) {
+  // members_with_commitment counts b1.m0 once for 2021, by its first
+  // commitment; retracted, the second one counts it.
+  const uint64_t first =
+      Record({testing::Commitment("cm1", "b1.m0", "b1", D(2021, 2, 1)),
+              testing::Commitment("cm2", "b1.m0", "b1", D(2021, 4, 1)),
+              testing::Commitment("cm3", "b1.m1", "b1", D(2021, 4, 1))});
+  ASSERT_TRUE(log_.Append({Retraction(first)}).ok());
+  ExpectSameAsWithout({first});
+  ASSERT_TRUE(log_.Append({Retraction(first + 1)}).ok());
+  ExpectSameAsWithout({first, first + 1});
+  absl::StatusOr<Rollup> r = log_.projection().GetRollup(
+      {"b1", DayOf(D(2021, 1, 1)), DayOf(D(2021, 12, 31)),
+       Attribution::kAsRecorded, 0});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->members_with_commitment, 1);
+  EXPECT_EQ(r->commitments_registered, 1);
+}
+
+TEST_F(RetractDependentsTest, AMoveFollowedByAnotherOrAPlan) {
+  const uint64_t move = Record({testing::Moved("a2", "A", "B", D(2021, 5, 1)),
+                                testing::Moved("a2", "B", "A", D(2021, 9, 1))});
+  ExpectRefused({Retraction(move)}, "it was moved again later (on 2021-09-01)");
+  ASSERT_TRUE(log_.Append({Retraction(move + 1), Retraction(move)}).ok());
+  ExpectSameAsWithout({move, move + 1});
+  // A plan of an ancestor after the move fixed the tree it required from.
+  const v1::Date due = D(2021, 12, 1);
+  const uint64_t again =
+      Record({testing::Moved("a2", "A", "B", D(2021, 10, 1)),
+              testing::Plan("p", "B", "01-KH", D(2021, 10, 5), "", &due)});
+  ExpectRefused({Retraction(again)}, "plan 'p' of 'B', issued on 2021-10-05");
+}
+
+TEST_F(RetractDependentsTest, ADissolutionUnderAParentThatEndedLater) {
+  const uint64_t e = Record({Upper("E", "K"), Cell("e1", "E"),
+                             testing::Dissolved("e1", {}, D(2021, 4, 1)),
+                             testing::Dissolved("E", {}, D(2021, 5, 1))});
+  ExpectRefused({Retraction(e + 2)}, "its parent 'E' ended on 2021-05-01");
+  ASSERT_TRUE(log_.Append({Retraction(e + 3), Retraction(e + 2)}).ok());
+  ExpectSameAsWithout({e + 2, e + 3});
+}
+
+TEST_F(RetractDependentsTest, AMergeWhoseMembersMovedOn) {
+  const uint64_t merge =
+      Record({testing::Merged({"a2"}, "a1", D(2021, 7, 1)),
+              testing::Transferred("a2.m0", "a1", "b1", D(2021, 8, 1))});
+  ExpectRefused({Retraction(merge)},
+                "member 'a2.m0' has a later change (on 2021-08-01)");
+  ASSERT_TRUE(log_.Append({Retraction(merge + 1), Retraction(merge)}).ok());
+  ExpectSameAsWithout({merge, merge + 1});
+}
+
+TEST_F(RetractDependentsTest, ARefusedRequestUndoesTheRetractionsBeforeIt) {
+  const uint64_t cell = Record({Cell("c9", "A", D(2021, 3, 15)),
+                                testing::Moved("a2", "A", "B", D(2021, 5, 1)),
+                                testing::Merged({"c3"}, "a1", D(2021, 7, 1))});
+  const std::string before = log_.projection().Checksum();
+  absl::Status s =
+      log_.Append({Retraction(cell + 2), Retraction(cell + 1), Retraction(cell),
+                   testing::RegularSession("bad", "nowhere", D(2021, 8, 1))});
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_EQ(log_.projection().Checksum(), before);
+  // A correction of a structural event: a rename's name.
+  const uint64_t rename =
+      Record({Renamed("B", "Đảng bộ Bê", "", D(2021, 9, 1))});
+  v1::Event fix;
+  *fix.mutable_business_date() = D(2022, 1, 10);
+  fix.mutable_event_corrected()->set_target_position(rename);
+  fix.mutable_event_corrected()->set_reason("sai tên");
+  *fix.mutable_event_corrected()->mutable_replacement() =
+      Renamed("B", "Đảng bộ B mới", "", D(2021, 9, 1));
+  ASSERT_TRUE(log_.Append({fix}).ok());
+  absl::StatusOr<UnitInfo> b =
+      log_.projection().GetUnit("B", DayOf(D(2021, 12, 1)));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->name, "Đảng bộ B mới");
+  ExpectReplayEqual(log_);
+}
+
+}  // namespace
+}  // namespace nenep::projections
