@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "storage/common/status_macros.h"
 
@@ -99,6 +102,18 @@ absl::Status SubProof(const NodeSource& nodes, uint64_t m, uint64_t a,
 }
 
 }  // namespace
+
+void AppendLeafHash(absl::string_view leaf_data, std::string* out) {
+  thread_local Hasher h;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  static constexpr char kLeafPrefix = '\0';
+  EVP_DigestInit_ex(h.ctx, h.md, nullptr);
+  EVP_DigestUpdate(h.ctx, &kLeafPrefix, 1);
+  EVP_DigestUpdate(h.ctx, leaf_data.data(), leaf_data.size());
+  EVP_DigestFinal_ex(h.ctx, md, &len);
+  out->append(reinterpret_cast<const char*>(md), len);
+}
 
 std::string LeafHash(absl::string_view leaf_data) {
   return Sha256Of(absl::string_view("\x00", 1), leaf_data);
@@ -221,17 +236,29 @@ std::vector<MerkleBuilder::NewNode> MerkleBuilder::Add(
 void MerkleBuilder::Add(
     absl::string_view leaf_hash,
     absl::FunctionRef<void(int, uint64_t, absl::string_view)> on_node) {
+  // On the append path: no allocation once the edge's strings have their
+  // capacity.
   uint64_t index = size_++;
-  std::string hash(leaf_hash);
+  unsigned char hash[kHashBytes];
+  std::memcpy(hash, leaf_hash.data(), std::min(leaf_hash.size(), kHashBytes));
+  const absl::string_view view(reinterpret_cast<const char*>(hash), kHashBytes);
   for (int level = 0;; ++level) {
-    on_node(level, index, hash);
+    on_node(level, index, view);
     if (edge_.size() <= static_cast<size_t>(level)) edge_.resize(level + 1);
+    std::string& left = edge_[level];
     if ((index & 1) == 0) {  // a left child: wait for its sibling
-      edge_[level].swap(hash);
+      left.assign(view.data(), view.size());
       return;
     }
-    hash = NodeHash(edge_[level], hash);
-    edge_[level].clear();
+    thread_local Hasher h;
+    static constexpr unsigned char kNodePrefix = 1;
+    unsigned int len = 0;
+    EVP_DigestInit_ex(h.ctx, h.md, nullptr);
+    EVP_DigestUpdate(h.ctx, &kNodePrefix, 1);
+    EVP_DigestUpdate(h.ctx, left.data(), left.size());
+    EVP_DigestUpdate(h.ctx, hash, kHashBytes);
+    EVP_DigestFinal_ex(h.ctx, hash, &len);
+    left.clear();
     index >>= 1;
   }
 }

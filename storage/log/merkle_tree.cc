@@ -163,9 +163,8 @@ absl::Status RocksDbEventLog::AwaitTreeVerified() const {
   return verify_status_;
 }
 
-void RocksDbEventLog::EnqueueMerkle(Position first,
-                                    std::vector<std::string> records) {
-  if (records.empty()) return;
+void RocksDbEventLog::EnqueueMerkle(Position first, std::string leaves) {
+  if (leaves.empty()) return;
   absl::MutexLock lock(&merkle_mu_);
   auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(merkle_mu_) {
     return merkle_queued_ < kMaxMerkleLag || merkle_stopping_;
@@ -174,8 +173,8 @@ void RocksDbEventLog::EnqueueMerkle(Position first,
   // The merkler stopped on an error (logged): the tree no longer follows;
   // keep nothing for it.
   if (merkle_stopping_) return;
-  merkle_queued_ += records.size();
-  merkle_queue_.emplace_back(first, std::move(records));
+  merkle_queued_ += leaves.size() / merkle::kHashBytes;
+  merkle_queue_.emplace_back(first, std::move(leaves));
 }
 
 void RocksDbEventLog::MerklerLoop() {
@@ -183,7 +182,7 @@ void RocksDbEventLog::MerklerLoop() {
     // Everything queued, in one write: under load groups pile up while the
     // previous batch is hashed, and fewer writes leave the log's write path
     // to the committer.
-    std::deque<std::pair<Position, std::vector<std::string>>> chunks;
+    std::deque<std::pair<Position, std::string>> chunks;
     {
       absl::MutexLock lock(&merkle_mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(merkle_mu_) {
@@ -197,17 +196,20 @@ void RocksDbEventLog::MerklerLoop() {
     absl::Status s;
     std::vector<absl::string_view> views;
     Position next = builder_->size() + 1;
-    for (const auto& [first, records] : chunks) {
+    for (const auto& [first, leaves] : chunks) {
       if (first != next) {
         s = absl::InternalError(
             absl::StrCat("the Merkle tree expected position ", next,
                          " but was handed position ", first));
         break;
       }
-      views.insert(views.end(), records.begin(), records.end());
-      next += records.size();
+      for (size_t at = 0; at < leaves.size(); at += merkle::kHashBytes) {
+        views.push_back(
+            absl::string_view(leaves).substr(at, merkle::kHashBytes));
+      }
+      next += leaves.size() / merkle::kHashBytes;
     }
-    if (s.ok()) s = HashRecords(views);
+    if (s.ok()) s = AddLeaves(views);
     if (!s.ok()) {
       logging::Error("the Merkle tree stopped following the log",
                      {{"tree_size", builder_->size()}, {"error", s}});
@@ -220,12 +222,11 @@ void RocksDbEventLog::MerklerLoop() {
   }
 }
 
-absl::Status RocksDbEventLog::HashRecords(
-    const std::vector<absl::string_view>& records) {
-  rocksdb::WriteBatch batch(records.size() * 36 + 1024);
-  for (absl::string_view record : records) {
-    const std::string leaf = merkle::LeafHash(record);
-    leaf_block_ += leaf;
+absl::Status RocksDbEventLog::AddLeaves(
+    const std::vector<absl::string_view>& leaves) {
+  rocksdb::WriteBatch batch(leaves.size() * 36 + 1024);
+  for (absl::string_view leaf : leaves) {
+    leaf_block_.append(leaf.data(), leaf.size());
     builder_->Add(leaf, [&](int level, uint64_t index, absl::string_view h) {
       if (IsStoredMerkleLevel(level)) {
         batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(level, index)), AsSlice(h));
@@ -261,7 +262,7 @@ absl::Status RocksDbEventLog::ExtendTree(Position head) {
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   Position p = builder_->size() + 1;
-  std::vector<std::string> values;
+  std::string leaves;
   for (it->Seek(AsSlice(LogKey(p))); p <= head; it->Next(), ++p) {
     Position at = 0;
     if (!it->Valid() || !ParseLogKey(AsView(it->key()), &at) || at != p) {
@@ -269,10 +270,15 @@ absl::Status RocksDbEventLog::ExtendTree(Position head) {
       return absl::DataLossError(
           absl::StrCat("the log has no event at position ", p));
     }
-    values.emplace_back(AsView(it->value()));
-    if (values.size() == kChunk || p == head) {
-      RETURN_IF_ERROR(HashRecords({values.begin(), values.end()}));
-      values.clear();
+    merkle::AppendLeafHash(AsView(it->value()), &leaves);
+    if (leaves.size() == kChunk * merkle::kHashBytes || p == head) {
+      std::vector<absl::string_view> views;
+      for (size_t at = 0; at < leaves.size(); at += merkle::kHashBytes) {
+        views.push_back(
+            absl::string_view(leaves).substr(at, merkle::kHashBytes));
+      }
+      RETURN_IF_ERROR(AddLeaves(views));
+      leaves.clear();
     }
   }
   return absl::OkStatus();

@@ -190,7 +190,9 @@ class RocksDbEventLog final : public EventLog {
     int64_t recorded_micros = 0;
     View view;  // taken right after the write, published after the sync
     std::vector<IndexEntry> index_entries;
-    std::vector<std::string> records;  // stored values, for the Merkle tree
+    // The leaf hashes of the stored values (merkle::kHashBytes each), for
+    // the Merkle tree.
+    std::string leaves;
     std::vector<std::pair<AppendCallback, absl::StatusOr<AppendResult>>>
         answers;
     absl::Time written_at;
@@ -231,14 +233,15 @@ class RocksDbEventLog final : public EventLog {
   absl::Status VerifyTree(uint64_t size, merkle::MerkleBuilder* builder) const;
   // Hashes the log after the tree's size up to `head`, reading it back.
   absl::Status ExtendTree(Position head);
-  // Hands the stored values of a durable group (positions from `first`) to
+  // Hands the leaf hashes of a durable group (positions from `first`) to
   // the merkler. Blocks while it is far behind.
-  void EnqueueMerkle(Position first, std::vector<std::string> records)
+  void EnqueueMerkle(Position first, std::string leaves)
       ABSL_LOCKS_EXCLUDED(merkle_mu_);
   void MerklerLoop() ABSL_LOCKS_EXCLUDED(merkle_mu_);
-  // Adds leaves for `records` (positions from builder_->size() + 1) and
-  // writes the new nodes and the tree size.
-  absl::Status HashRecords(const std::vector<absl::string_view>& records);
+  // Adds `leaves` (positions from builder_->size() + 1; leaf hashes of
+  // merkle::kHashBytes each, back to back) and writes the new nodes and the
+  // tree size.
+  absl::Status AddLeaves(const std::vector<absl::string_view>& leaves);
   // The stored hash of leaf `index` (within TreeSize()).
   absl::StatusOr<std::string> StoredLeaf(uint64_t index) const;
 
@@ -316,7 +319,7 @@ class RocksDbEventLog final : public EventLog {
   std::unique_ptr<merkle::MerkleBuilder> builder_;
   std::string leaf_block_;  // hashes of the leaves of the last, open block
   absl::Mutex merkle_mu_;
-  std::deque<std::pair<Position, std::vector<std::string>>> merkle_queue_
+  std::deque<std::pair<Position, std::string>> merkle_queue_
       ABSL_GUARDED_BY(merkle_mu_);
   size_t merkle_queued_ ABSL_GUARDED_BY(merkle_mu_) = 0;
   bool merkle_stopping_ ABSL_GUARDED_BY(merkle_mu_) = false;

@@ -254,7 +254,11 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
   // request_id -> index of the request of this group that carries it.
   absl::flat_hash_map<std::string, int> group_requests;
   std::vector<IndexEntry> index_entries;
-  std::vector<std::string> records;
+  // Every record is encoded in `value`, copied into the batch and hashed
+  // as a Merkle leaf: the tree's thread gets 32 bytes per event, not the
+  // record.
+  std::string value;
+  std::string leaves;
   Position next = next_position_;
   size_t accepted = 0;
   CommitHook* const hook = hook_.load(std::memory_order_acquire);
@@ -351,11 +355,10 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       NewEvent& e = req.events[k];
       char key[8];
       PutLogKey(next + k, key);
-      // Encoded straight into what the Merkle tree's thread receives.
-      std::string& value = records.emplace_back();
       EncodeLogRecord(e.stream, revisions[k], micros, e.type, e.payload,
                       req.request_id, req.principal, &value);
       batch.Put(log_cf_, rocksdb::Slice(key, 8), value);
+      merkle::AppendLeafHash(value, &leaves);
       std::string().swap(e.payload);  // free it now, not with the group
     }
     if (!req.request_id.empty()) {
@@ -418,7 +421,7 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       }
       job.view = MakeView(db_.get(), next - 1);
       job.index_entries = std::move(index_entries);
-      job.records = std::move(records);
+      job.leaves = std::move(leaves);
     } else {
       absl::Status failed = FromRocks(s, "committing appends");
       logging::Error("commit failed; nothing of the group is visible",
@@ -505,7 +508,7 @@ void RocksDbEventLog::SyncerLoop() {
       for (SyncJob& job : jobs) {
         appends_committed_.fetch_add(job.requests, std::memory_order_relaxed);
         EnqueueIndex(job.last, std::move(job.index_entries));
-        EnqueueMerkle(job.first, std::move(job.records));
+        EnqueueMerkle(job.first, std::move(job.leaves));
         if (options_.listener != nullptr) {
           options_.listener->OnCommit(
               job.first, job.last, job.requests,
