@@ -1005,20 +1005,8 @@ class Projection::State::Applier {
     if (!e.implements_plan_id().empty()) {
       if (auto it = s_.plan_index.find(e.implements_plan_id());
           it != s_.plan_index.end()) {
-        const int32_t parent = it->second;
-        for (size_t r = 0; r < s_.plans[parent].requirements.size(); ++r) {
-          Requirement& req = s_.plans[parent].requirements[r];
-          for (size_t k = 0; k < req.units.size(); ++k) {
-            if (req.units[k] != issuer || req.done[k] != 0) continue;
-            const uint8_t done = d <= req.due ? 1 : 2;
-            Set(&req.done[k], done);
-            Set(&req.done_on[k], d);
-            if (done == 1) {
-              Post(&Facts::plans, issuer, req.due,
-                   One<kPlanCounters>(kOnTime, 1));
-            }
-          }
-        }
+        plan.implements = it->second;
+        Implement(it->second, issuer, d, +1);
       }
     }
     Post(&Facts::plans, issuer, d, One<kPlanCounters>(kPlansIssued, 1));
@@ -1036,6 +1024,80 @@ class Projection::State::Applier {
       if (!identity.empty()) s_.plan_identities.erase(identity);
       s_.plans.pop_back();
     });
+    return absl::OkStatus();
+  }
+
+  // Marks what `issuer` owes to plan `parent` as done on d (sign +1: what
+  // is still open), or opens it again (-1: what is done).
+  void Implement(int32_t parent, UnitIdx issuer, Day d, int sign) {
+    for (Requirement& req : s_.plans[parent].requirements) {
+      for (size_t k = 0; k < req.units.size(); ++k) {
+        if (req.units[k] != issuer || (req.done[k] == 0) != (sign > 0)) {
+          continue;
+        }
+        const uint8_t done = sign < 0 ? 0 : d <= req.due ? 1 : 2;
+        if (done == 1 || req.done[k] == 1) {
+          Post(&Facts::plans, issuer, req.due,
+               One<kPlanCounters>(kOnTime, sign));
+        }
+        Set(&req.done[k], done);
+        Set(&req.done_on[k], sign < 0 ? 0 : d);
+      }
+    }
+  }
+
+  absl::Status Unplan(absl::string_view f, const v1::PlanIssued& e) {
+    auto it = s_.plan_index.find(e.plan_id());
+    if (it == s_.plan_index.end()) return NotFound(f, "plan", e.plan_id());
+    const int32_t p = it->second;
+    Plan& plan = s_.plans[p];
+    const std::string what = absl::StrCat("plan '", plan.id, "'");
+    // Plans that implement it.
+    for (const Plan& q : s_.plans) {
+      if (!q.retracted && q.implements == p) {
+        return Depends(f, what,
+                       absl::StrCat("plan '", q.id, "' of '",
+                                    s_.units[q.issuer].id, "' implements it"));
+      }
+    }
+    // What it implements: the first standing plan of its issuer for the
+    // same parent marks it done; if that is this one, the next takes over.
+    if (plan.implements >= 0) {
+      int32_t first = -1, next = -1;
+      for (int32_t q = 0; q < static_cast<int32_t>(s_.plans.size()); ++q) {
+        const Plan& other = s_.plans[q];
+        if (other.retracted || other.implements != plan.implements ||
+            other.issuer != plan.issuer) {
+          continue;
+        }
+        if (first < 0) {
+          first = q;
+        } else if (next < 0) {
+          next = q;
+        }
+      }
+      if (first == p) {
+        Implement(plan.implements, plan.issuer, plan.issued, -1);
+        if (next >= 0) {
+          Implement(plan.implements, plan.issuer, s_.plans[next].issued, +1);
+        }
+      }
+    }
+    Post(&Facts::plans, plan.issuer, plan.issued,
+         One<kPlanCounters>(kPlansIssued, -1));
+    for (const Requirement& req : plan.requirements) {
+      for (UnitIdx u : req.units) {
+        Post(&Facts::plans, u, req.due, One<kPlanCounters>(kRequired, -1));
+      }
+    }
+    s_.plan_index.erase(it);
+    if (!plan.identity.empty()) s_.plan_identities.erase(plan.identity);
+    OnUndo([this, p] {
+      const Plan& back = s_.plans[p];
+      s_.plan_index.emplace(back.id, p);
+      if (!back.identity.empty()) s_.plan_identities.emplace(back.identity, p);
+    });
+    Set(&plan.retracted, true);
     return absl::OkStatus();
   }
 
@@ -1446,6 +1508,8 @@ class Projection::State::Applier {
         return Undissolve(field, e.unit_dissolved(), d);
       case v1::Event::kUnitsMerged:
         return Unmerge(field, e.units_merged(), d);
+      case v1::Event::kPlanIssued:
+        return Unplan(field, e.plan_issued());
       case v1::Event::kMemberJoined: {
         ASSIGN_OR_RETURN(UnitIdx cell,
                          UnitOf(field, e.member_joined().cell_id()));
@@ -1505,7 +1569,9 @@ class Projection::State::Applier {
   absl::Status NoPlanCounted(absl::string_view field, absl::string_view what,
                              Day d, std::initializer_list<UnitIdx> under) {
     for (const Plan& plan : s_.plans) {
-      if (plan.issued < d || plan.requirements.empty()) continue;
+      if (plan.retracted || plan.issued < d || plan.requirements.empty()) {
+        continue;
+      }
       for (UnitIdx start : under) {
         for (UnitIdx a : Chain(start, plan.issued)) {
           if (a != plan.issuer) continue;

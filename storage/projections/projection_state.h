@@ -192,6 +192,8 @@ struct Plan {
   Day issued = 0;
   std::string identity;  // number \0 issuer \0 date, or "" without a number
   std::vector<Requirement> requirements;
+  int32_t implements = -1;  // the plan it implements, if recorded
+  bool retracted = false;
 };
 
 class Projection::State {

@@ -452,6 +452,8 @@ std::string Projection::State::Checksum() const {
     h.UpdateField(p.identity);
     put(p.issuer);
     put(p.issued);
+    put(p.implements);
+    put(p.retracted);
     for (const Requirement& r : p.requirements) {
       put(r.due);
       for (size_t k = 0; k < r.units.size(); ++k) {

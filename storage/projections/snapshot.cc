@@ -158,7 +158,7 @@ class Projection::SnapshotReader {
   void MissingPlans(const std::vector<int32_t>& order,
                     std::vector<OverdueEntry>* out) const {
     for (const Plan& plan : s_.plans) {
-      if (plan.issued > r_.date) continue;
+      if (plan.retracted || plan.issued > r_.date) continue;
       for (const Requirement& req : plan.requirements) {
         if (req.due >= r_.date) continue;
         std::vector<UnitIdx> missing;

@@ -204,6 +204,8 @@ void ExpectReplayEqual(const Log& log) {
   EXPECT_EQ(replay.projection().Checksum(), log.projection().Checksum());
 }
 
+const v1::Date kDue = D(2021, 6, 30);
+
 struct Case {
   std::string name;
   std::vector<v1::Event> change;  // retracted as one event each, last first
@@ -272,6 +274,13 @@ INSTANTIATE_TEST_SUITE_P(
              {Left("a1.m1", "a1", D(2021, 9, 1)),
               testing::MemberJoined("a1.m1", "b1", D(2021, 10, 1))},
              {}},
+        Case{"PlanIssued",
+             {testing::Plan("pk", "K", "01-KH/ĐUK", D(2021, 3, 1), "", &kDue)},
+             {}},
+        Case{"PlanAndItsImplementingPlan",
+             {testing::Plan("pk", "K", "01-KH/ĐUK", D(2021, 3, 1), "", &kDue),
+              testing::Plan("pa", "A", "02-KH/ĐU", D(2021, 4, 1), "pk")},
+             {testing::Plan("pb", "B", "03-KH/ĐU", D(2021, 5, 1))}},
         Case{"CellWithMembersAndSessions",
              {Cell("c9", "B", D(2021, 2, 1)),
               testing::MemberJoined("c9.m0", "c9", D(2021, 2, 1)),
@@ -386,6 +395,37 @@ TEST_F(RetractDependentsTest, AMembersFirstCommitmentOfTheYear) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->members_with_commitment, 1);
   EXPECT_EQ(r->commitments_registered, 1);
+}
+
+TEST_F(RetractDependentsTest, APlanAndThePlansImplementingIt) {
+  const uint64_t pk =
+      Record({testing::Plan("pk", "K", "01-KH/ĐUK", D(2021, 3, 1), "", &kDue),
+              testing::Plan("pa1", "A", "02-KH/ĐU", D(2021, 4, 1), "pk"),
+              testing::Plan("pa2", "A", "03-KH/ĐU", D(2021, 7, 15), "pk"),
+              testing::Plan("pb", "B", "04-KH/ĐU", D(2021, 5, 1), "pk")});
+  ExpectRefused({Retraction(pk)}, "plan 'pa1' of 'A' implements it");
+  auto compliance = [&] {
+    absl::StatusOr<Rollup> r = log_.projection().GetRollup(
+        {"K", DayOf(D(2021, 1, 1)), DayOf(D(2021, 12, 31)),
+         Attribution::kAsRecorded, 0});
+    EXPECT_TRUE(r.ok());
+    return std::make_pair(r->child_plans_on_time, r->child_plans_required);
+  };
+  EXPECT_EQ(compliance(), std::make_pair(int64_t{2}, int64_t{2}));
+  // A's first plan retracted: its second, late, now implements pk.
+  ASSERT_TRUE(log_.Append({Retraction(pk + 1)}).ok());
+  EXPECT_EQ(compliance(), std::make_pair(int64_t{1}, int64_t{2}));
+  ExpectSameAsWithout({pk + 1});
+  // Then pk with everything implementing it, in one append.
+  ASSERT_TRUE(
+      log_.Append({Retraction(pk + 3), Retraction(pk + 2), Retraction(pk)})
+          .ok());
+  EXPECT_EQ(compliance(), std::make_pair(int64_t{0}, int64_t{0}));
+  ExpectSameAsWithout({pk, pk + 1, pk + 2, pk + 3});
+  // Its number is free again.
+  EXPECT_TRUE(log_.Append({testing::Plan("pk", "K", "01-KH/ĐUK", D(2021, 3, 1),
+                                         "", &kDue)})
+                  .ok());
 }
 
 TEST_F(RetractDependentsTest, AMoveFollowedByAnotherOrAPlan) {
