@@ -47,9 +47,10 @@ class KnownAsOfTest : public ::testing::Test {
   }
 
   v1::Rollup Rollup(v1::Attribution a, const v1::KnownAsOf* known,
-                    uint64_t* position = nullptr) {
+                    uint64_t* position = nullptr,
+                    const std::string& unit = "db") {
     v1::RollupRequest r =
-        testing::RollupOver("db", D(2022, 1, 1), D(2022, 12, 31));
+        testing::RollupOver(unit, D(2022, 1, 1), D(2022, 12, 31));
     r.set_attribution(a);
     if (known != nullptr) *r.mutable_known_as_of() = *known;
     grpc::ClientContext ctx;
@@ -151,6 +152,48 @@ TEST_F(KnownAsOfTest, AnswersWhatWasKnownBeforeEachChange) {
     EXPECT_THAT(server_.query()->GetRollup(&ctx, r, &resp),
                 GrpcIs(grpc::StatusCode::OUT_OF_RANGE,
                        ::testing::HasSubstr("past the head")));
+  }
+}
+
+// A structural event retracted: a move of a cell, with the sessions it
+// moved. Known before the retraction, the move counts; after, it never was.
+TEST_F(KnownAsOfTest, AStructuralRetractionInBothAttributions) {
+  Append(testing::UnitCreated("up", v1::UNIT_KIND_BASE_PARTY_COMMITTEE,
+                              "Đảng bộ cơ sở", "db", D(2022, 1, 1)));
+  Append(testing::UnitCreated("c9", v1::UNIT_KIND_ATTACHED_CELL, "Chi bộ 9",
+                              "up", D(2022, 1, 1)));
+  Append(testing::MemberJoined("c9.m", "c9", D(2022, 1, 1)));
+  for (int m = 1; m <= 6; ++m) {
+    Append(
+        RegularSession("c9.s" + std::to_string(m), "c9", D(2022, m, 10), 1, 1));
+  }
+  const uint64_t moved =
+      Append(testing::Moved("c9", "up", "db", D(2022, 4, 1)));
+  v1::Event retraction;
+  *retraction.mutable_business_date() = D(2022, 7, 1);
+  retraction.mutable_event_retracted()->set_target_position(moved);
+  retraction.mutable_event_retracted()->set_reason(
+      v1::RETRACTION_REASON_ENTERED_IN_ERROR);
+  const uint64_t retracted = Append(retraction);
+  ASSERT_GT(retracted, moved);
+  v1::KnownAsOf before_move, after_move;
+  before_move.set_position(moved - 1);
+  after_move.set_position(moved);
+  struct Expect {
+    const v1::KnownAsOf* known;
+    int64_t recorded, restated;  // sessions of "up" in 2022
+  };
+  for (const Expect& e : {Expect{&before_move, 6, 6}, Expect{&after_move, 3, 0},
+                          Expect{nullptr, 6, 6}}) {
+    SCOPED_TRACE(e.known == nullptr ? "now" : e.known->DebugString());
+    EXPECT_EQ(Rollup(v1::ATTRIBUTION_AS_RECORDED, e.known, nullptr, "up")
+                  .sessions_total(),
+              e.recorded);
+    EXPECT_EQ(Rollup(v1::ATTRIBUTION_AS_OF_STRUCTURE, e.known, nullptr, "up")
+                  .sessions_total(),
+              e.restated);
+    // db's subtree holds all six either way.
+    EXPECT_EQ(Rollup(v1::ATTRIBUTION_AS_RECORDED, e.known).sessions_total(), 6);
   }
 }
 
