@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "storage/common/status_macros.h"
@@ -1540,8 +1541,10 @@ class Projection::State::Applier {
   // corrected first, earlier in the same append or before it.
   absl::Status Depends(absl::string_view field, absl::string_view what,
                        absl::string_view why) {
+    const bool correcting = absl::StartsWith(field, "event_corrected");
     return Precondition(
-        field, absl::StrCat("cannot retract the ", what, ": ", why,
+        field, absl::StrCat("cannot ", correcting ? "correct" : "retract",
+                            " the ", what, ": ", why,
                             "; retract or correct that first (earlier in "
                             "the same append, or before)"));
   }
@@ -1609,13 +1612,16 @@ class Projection::State::Applier {
                        "' succeeds it"));
     }
     for (UnitIdx p : unit.predecessors) {
+      // A predecessor that ended since may name it as its successor (its
+      // dissolution or merger): that goes first.
       const auto& listed = e.predecessor_unit_ids();
       if (std::find(listed.begin(), listed.end(), s_.units[p].id) ==
-          listed.end()) {
+              listed.end() ||
+          (s_.units[p].dissolved != kForever && s_.units[p].dissolved >= d)) {
         return Depends(f, what,
                        absl::StrCat("unit '", s_.units[p].id,
-                                    "' was merged into it or names it as "
-                                    "its successor"));
+                                    "' was merged into it or ended after "
+                                    "it was created"));
       }
     }
     if (unit.member_entries != 0) {

@@ -378,6 +378,32 @@ TEST_F(RetractDependentsTest, AJoinWhoseMemberHasACommitmentOrAttended) {
   ExpectSameAsWithout({join, join + 1, join + 2});
 }
 
+TEST_F(RetractDependentsTest, ASuccessorCreatedBeforeItsPredecessorEnded) {
+  v1::Event created = Cell("c9", "A", D(2021, 6, 20));
+  created.mutable_unit_created()->add_predecessor_unit_ids("c3");
+  const uint64_t c9 =
+      Record({created, testing::Dissolved("c3", {"c9"}, D(2021, 6, 20))});
+  ExpectRefused({Retraction(c9)},
+                "unit 'c3' was merged into it or ended after it was created");
+  // A correction says so.
+  v1::Event fix;
+  *fix.mutable_business_date() = D(2022, 1, 10);
+  fix.mutable_event_corrected()->set_target_position(c9);
+  fix.mutable_event_corrected()->set_reason("sai tên");
+  *fix.mutable_event_corrected()->mutable_replacement() = created;
+  fix.mutable_event_corrected()
+      ->mutable_replacement()
+      ->mutable_unit_created()
+      ->set_name("Chi bộ C9");
+  const std::string before = log_.projection().Checksum();
+  absl::Status s = log_.Append({fix});
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("cannot correct the creation of unit 'c9'"));
+  EXPECT_EQ(log_.projection().Checksum(), before);
+  ASSERT_TRUE(log_.Append({Retraction(c9 + 1), fix}).ok());
+  ExpectReplayEqual(log_);
+}
+
 TEST_F(RetractDependentsTest, AMembersFirstCommitmentOfTheYear) {
   // members_with_commitment counts b1.m0 once for 2021, by its first
   // commitment; retracted, the second one counts it.
