@@ -476,12 +476,13 @@ class Projection::State::Applier {
     return absl::OkStatus();
   }
 
-  // Records that `succ` succeeds `pred` (once).
+  // Records that `succ` succeeds `pred`, once per event that says so (a
+  // creation naming a predecessor, a dissolution naming a successor, a
+  // merger): retracting one of them takes back its link only. Queries list
+  // each link once.
   void Link(UnitIdx pred, UnitIdx succ) {
-    std::vector<UnitIdx>& s = s_.units[pred].successors;
-    if (std::find(s.begin(), s.end(), succ) == s.end()) Push(&s, succ);
-    std::vector<UnitIdx>& p = s_.units[succ].predecessors;
-    if (std::find(p.begin(), p.end(), pred) == p.end()) Push(&p, pred);
+    Push(&s_.units[pred].successors, succ);
+    Push(&s_.units[succ].predecessors, pred);
   }
 
   // Ends u on d (checked by the caller).
@@ -1557,6 +1558,15 @@ class Projection::State::Applier {
     return d;
   }
 
+  // Removes the last occurrence of `value` (the latest link of a lineage).
+  void EraseLast(std::vector<UnitIdx>* vec, UnitIdx value) {
+    auto it = std::find(vec->rbegin(), vec->rend(), value);
+    if (it == vec->rend()) return;
+    const size_t at = static_cast<size_t>(vec->rend() - it) - 1;
+    vec->erase(vec->begin() + at);
+    OnUndo([vec, at, value] { vec->insert(vec->begin() + at, value); });
+  }
+
   template <typename V>
   void Erase(V* vec, typename V::value_type value) {
     auto it = std::find(vec->begin(), vec->end(), value);
@@ -1751,8 +1761,8 @@ class Projection::State::Applier {
     Set(&unit.last_change, LastChangeOf(unit));
     for (const std::string& id : e.successor_unit_ids()) {
       ASSIGN_OR_RETURN(UnitIdx succ, UnitOf(f, id));
-      Erase(&unit.successors, succ);
-      Erase(&s_.units[succ].predecessors, u);
+      EraseLast(&unit.successors, succ);
+      EraseLast(&s_.units[succ].predecessors, u);
     }
     return absl::OkStatus();
   }
@@ -1977,8 +1987,8 @@ class Projection::State::Applier {
       Set(&unit.dissolved, kForever);
       PostEnd(src, d, -1);
       Set(&unit.last_change, LastChangeOf(unit));
-      Erase(&unit.successors, target);
-      Erase(&s_.units[target].predecessors, src);
+      EraseLast(&unit.successors, target);
+      EraseLast(&s_.units[target].predecessors, src);
     }
     std::vector<int32_t> ordered(members.begin(), members.end());
     std::sort(ordered.begin(), ordered.end());

@@ -151,9 +151,14 @@ UnitInfo Projection::State::Info(UnitIdx u, Day on) const {
         UnitRef{units[p].id, units[p].NameOn(at), units[p].kind});
     if (info.parent_chain.size() > 64) break;
   }
-  for (UnitIdx p : unit.predecessors)
-    info.predecessor_ids.push_back(units[p].id);
-  for (UnitIdx s : unit.successors) info.successor_ids.push_back(units[s].id);
+  // Links are kept once per event that made them; each is listed once.
+  auto add_once = [&](std::vector<std::string>* ids, UnitIdx v) {
+    if (std::find(ids->begin(), ids->end(), units[v].id) == ids->end()) {
+      ids->push_back(units[v].id);
+    }
+  };
+  for (UnitIdx p : unit.predecessors) add_once(&info.predecessor_ids, p);
+  for (UnitIdx s : unit.successors) add_once(&info.successor_ids, s);
   info.children = static_cast<int64_t>(ChildrenOn(u, on).size());
   Rollup standing;
   AddStanding(unit.Agg(), on, &standing);

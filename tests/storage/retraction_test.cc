@@ -404,6 +404,22 @@ TEST_F(RetractDependentsTest, ASuccessorCreatedBeforeItsPredecessorEnded) {
   ExpectReplayEqual(log_);
 }
 
+TEST_F(RetractDependentsTest, ALineageLinkMadeTwiceKeepsTheOtherOne) {
+  // c9 is created as c3's successor, then c3 is dissolved naming c9 again:
+  // retracting the dissolution keeps the creation's link.
+  v1::Event created = Cell("c9", "A", D(2021, 6, 20));
+  created.mutable_unit_created()->add_predecessor_unit_ids("c3");
+  const uint64_t c9 =
+      Record({created, testing::Dissolved("c3", {"c9"}, D(2021, 6, 21))});
+  ASSERT_TRUE(log_.Append({Retraction(c9 + 1)}).ok());
+  ExpectSameAsWithout({c9 + 1});
+  absl::StatusOr<UnitInfo> c3 =
+      log_.projection().GetUnit("c3", DayOf(D(2021, 12, 1)));
+  ASSERT_TRUE(c3.ok());
+  EXPECT_EQ(c3->successor_ids, std::vector<std::string>{"c9"});
+  EXPECT_EQ(c3->dissolved, kForever);
+}
+
 TEST_F(RetractDependentsTest, AMembersFirstCommitmentOfTheYear) {
   // members_with_commitment counts b1.m0 once for 2021, by its first
   // commitment; retracted, the second one counts it.
