@@ -309,9 +309,37 @@ absl::StatusOr<std::string> RocksDbEventLog::TreeNode(int level,
   }
   if (level == 0) return StoredLeaf(index);
   if (!IsStoredMerkleLevel(level)) {
-    ASSIGN_OR_RETURN(std::string left, TreeNode(level - 1, 2 * index));
-    ASSIGN_OR_RETURN(std::string right, TreeNode(level - 1, 2 * index + 1));
-    return merkle::NodeHash(left, right);
+    // Levels 1-3 are not stored: hash the node's 2^level leaves, which lie
+    // in one leaf block (one read, not one per leaf).
+    static_assert(kMerkleLeavesPerBlock % 8 == 0);
+    const uint64_t first = index << level;
+    const uint64_t count = uint64_t{1} << level;
+    std::string block;
+    rocksdb::Status s = db_->Get(
+        rocksdb::ReadOptions(), merkle_cf_,
+        AsSlice(MerkleLeafBlockKey(first / kMerkleLeavesPerBlock)), &block);
+    const size_t at = (first % kMerkleLeavesPerBlock) * merkle::kHashBytes;
+    if (s.IsNotFound() ||
+        (s.ok() && block.size() < at + count * merkle::kHashBytes)) {
+      return absl::DataLossError(absl::StrCat(
+          "the Merkle tree lost leaves ", first, " .. ", first + count - 1));
+    }
+    RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree"));
+    std::vector<std::string> nodes;
+    nodes.reserve(count);
+    for (uint64_t i = 0; i < count; ++i) {
+      nodes.push_back(
+          block.substr(at + i * merkle::kHashBytes, merkle::kHashBytes));
+    }
+    while (nodes.size() > 1) {
+      std::vector<std::string> up;
+      up.reserve(nodes.size() / 2);
+      for (size_t i = 0; i + 1 < nodes.size(); i += 2) {
+        up.push_back(merkle::NodeHash(nodes[i], nodes[i + 1]));
+      }
+      nodes.swap(up);
+    }
+    return nodes.front();
   }
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
