@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -543,7 +544,7 @@ class Projection::State::Applier {
       case v1::Event::kUnitMoved:
         return UnitMoved(e.unit_moved(), d);
       case v1::Event::kUnitsMerged:
-        return UnitsMerged(e.units_merged(), d);
+        return UnitsMerged(e.units_merged(), d, position);
       case v1::Event::kUnitDissolved:
         return UnitDissolved(e.unit_dissolved(), d);
       case v1::Event::kMemberJoined:
@@ -707,7 +708,7 @@ class Projection::State::Applier {
     return absl::OkStatus();
   }
 
-  absl::Status UnitsMerged(const v1::UnitsMerged& e, Day d) {
+  absl::Status UnitsMerged(const v1::UnitsMerged& e, Day d, uint64_t position) {
     constexpr absl::string_view f = "units_merged";
     ASSIGN_OR_RETURN(UnitIdx target, ActiveUnit("units_merged.target_unit_id",
                                                 e.target_unit_id(), d));
@@ -839,6 +840,12 @@ class Projection::State::Applier {
     for (const auto& [c, to] : moves) MoveUnit(c, d, to);
     for (const auto& [m, to] : transfers) TransferMember(m, d, to);
     for (UnitIdx s : sources) EndUnit(s, d, {target});
+    // What it moved, for a retraction: a move or transfer of the same day
+    // and destination looks the same in the state.
+    State::MergeRecord& record = s_.merges[position];
+    for (const auto& [c, to] : moves) record.children.push_back(c);
+    for (const auto& [m, to] : transfers) record.members.push_back(m);
+    OnUndo([this, position] { s_.merges.erase(position); });
     return absl::OkStatus();
   }
 
@@ -1173,6 +1180,9 @@ class Projection::State::Applier {
     OnUndo([counts, period, sign] {
       auto i = std::lower_bound(counts->begin(), counts->end(),
                                 std::make_pair(period, INT32_MIN));
+      if (i == counts->end() || i->first != period) {
+        i = counts->insert(i, {period, 0});  // the change removed it
+      }
       i->second -= sign;
       if (i->second == 0) counts->erase(i);
     });
@@ -1196,6 +1206,7 @@ class Projection::State::Applier {
                             "the commitment has an evaluation; retract that "
                             "first");
       }
+      NoteNamedUnit(e, s_.commitments[c].unit, -1);
       return RetractRegistration(c);
     }
     if (s_.commitment_index.contains(e.commitment_id())) {
@@ -1252,6 +1263,7 @@ class Projection::State::Applier {
       }
     }
     Post(&Facts::commitments, counted, d, delta);
+    NoteNamedUnit(e, counted, +1);
     const int32_t idx = static_cast<int32_t>(s_.commitments.size());
     s_.commitments.push_back(std::move(c));
     s_.commitment_index.emplace(s_.commitments.back().id, idx);
@@ -1260,6 +1272,17 @@ class Projection::State::Applier {
       s_.commitments.pop_back();
     });
     return absl::OkStatus();
+  }
+
+  // A commitment's unit_id when it counts elsewhere (at the member's cell)
+  // is still a reference that the unit's creation cannot be retracted under.
+  void NoteNamedUnit(const v1::CommitmentRegistered& e, UnitIdx counted,
+                     int sign) {
+    if (e.unit_id().empty()) return;
+    auto it = s_.unit_index.find(e.unit_id());
+    if (it == s_.unit_index.end() || it->second == counted) return;
+    Unit& named = s_.units[it->second];
+    Set(&named.fact_refs, named.fact_refs + sign);
   }
 
   absl::Status RetractRegistration(int32_t c) {
@@ -1374,6 +1397,13 @@ class Projection::State::Applier {
           t.unit = s_.members[m].CellOn(d);
           t.collective = false;
           t.member = m;
+          if (sign < 0) {
+            // It counted in the cell the member was in when it was
+            // recorded (a change of the same day may have followed).
+            for (const State::MemberAward& a : s_.member_awards[m]) {
+              if (a.award == e.award_id()) t.unit = a.cell;
+            }
+          }
           if (t.unit == kNoUnit && sign > 0) {
             return Precondition(
                 rf + ".member_id",
@@ -1401,6 +1431,10 @@ class Projection::State::Applier {
       }
       if (e.aggregate().individuals() > 0) {
         targets.push_back({u, false, e.aggregate().individuals(), false});
+      }
+      if (e.aggregate().collectives() <= 0 &&
+          e.aggregate().individuals() <= 0) {
+        Set(&s_.units[u].fact_refs, s_.units[u].fact_refs + sign);
       }
     }
     int kind = kOtherAward;
@@ -1442,7 +1476,8 @@ class Projection::State::Applier {
       delta[t.collective ? kCollective : kIndividual] = n;
       Post(&Facts::awards, t.unit, d, delta);
       if (t.cell_award) PostAwarded(t.unit, d, sign);
-      if (t.member >= 0) NoteMemberAward(t.member, d, sign);
+      if (t.member >= 0)
+        NoteMemberAward(t.member, d, t.unit, e.award_id(), sign);
     }
     if (sign > 0) {
       const int32_t idx = static_cast<int32_t>(s_.award_ids.size());
@@ -1487,7 +1522,9 @@ class Projection::State::Applier {
   }
 
   // Takes back what `e` added (sign -1).
-  absl::Status Reverse(const v1::Event& e, absl::string_view field) {
+  // `target`: the position `e` stands for.
+  absl::Status Reverse(const v1::Event& e, absl::string_view field,
+                       uint64_t target) {
     const Day d = DayOf(e.business_date());
     switch (e.payload_case()) {
       case v1::Event::kSessionHeld:
@@ -1509,7 +1546,7 @@ class Projection::State::Applier {
       case v1::Event::kUnitDissolved:
         return Undissolve(field, e.unit_dissolved(), d);
       case v1::Event::kUnitsMerged:
-        return Unmerge(field, e.units_merged(), d);
+        return Unmerge(field, e.units_merged(), d, target);
       case v1::Event::kPlanIssued:
         return Unplan(field, e.plan_issued());
       case v1::Event::kMemberJoined: {
@@ -1599,6 +1636,23 @@ class Projection::State::Applier {
     return absl::OkStatus();
   }
 
+  // A move after d of a unit of u's chain on d carried its standing figures
+  // (units, cells, members) as they were then to the new ancestors: a
+  // change of them on d can no longer be taken back there.
+  absl::Status NoLaterMove(absl::string_view field, absl::string_view what,
+                           UnitIdx u, Day d) {
+    for (UnitIdx a : Chain(u, d)) {
+      const Unit& unit = s_.units[a];
+      if (unit.parents.back().first > d) {
+        return Depends(field, what,
+                       absl::StrCat("unit '", unit.id, "' was moved on ",
+                                    DayText(unit.parents.back().first),
+                                    ", after it, with its figures"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Uncreate(absl::string_view f, const v1::UnitCreated& e, Day d) {
     ASSIGN_OR_RETURN(UnitIdx u, UnitOf(f, e.unit_id()));
     Unit& unit = s_.units[u];
@@ -1643,6 +1697,10 @@ class Projection::State::Applier {
                      absl::StrCat("facts are recorded for it (the last on ",
                                   DayText(last), ")"));
     }
+    RETURN_IF_ERROR(NoLaterMove(f, what, u, d));
+    if (unit.fact_refs != 0) {
+      return Depends(f, what, "a commitment or an award names it");
+    }
     PostCreation(u, d, -1);
     const UnitIdx parent = unit.parents.front().second;
     if (parent != kNoUnit) Erase(&s_.units[parent].children_ever, u);
@@ -1660,7 +1718,9 @@ class Projection::State::Applier {
     const std::string what =
         absl::StrCat("rename of unit '", unit.id, "' on ", DayText(d));
     if (unit.names.size() < 2 || unit.names.back().first != d ||
-        unit.names.back().second != e.new_name()) {
+        unit.names.back().second != e.new_name() ||
+        std::count(unit.names.begin(), unit.names.end(), unit.names.back()) >
+            1) {
       return Depends(f, what,
                      absl::StrCat("it was renamed again later (on ",
                                   DayText(unit.names.back().first), ")"));
@@ -1692,6 +1752,12 @@ class Projection::State::Applier {
                      absl::StrCat("it was moved again later (on ",
                                   DayText(unit.parents.back().first), ")"));
     }
+    if (std::count(unit.parents.begin(), unit.parents.end(),
+                   unit.parents.back()) > 1) {
+      return Depends(f, what,
+                     "it has another move to the same parent that day, which "
+                     "cannot be told from it");
+    }
     if (unit.dissolved != kForever) {
       return Depends(f, what,
                      absl::StrCat("it ended on ", DayText(unit.dissolved)));
@@ -1712,6 +1778,11 @@ class Projection::State::Applier {
       }
     }
     RETURN_IF_ERROR(NoPlanCounted(f, what, d, {from, to}));
+    RETURN_IF_ERROR(NoLaterMove(f, what, to, d));
+    if (from != kNoUnit) RETURN_IF_ERROR(NoLaterMove(f, what, from, d));
+    std::map<UnitIdx, Removed> removed;
+    RemoveAlong(to, d, 0, x, &removed);
+    RETURN_IF_ERROR(AttendanceHolds(f, what, d, removed));
     UnmoveUnit(x);
     return absl::OkStatus();
   }
@@ -1756,6 +1827,7 @@ class Projection::State::Applier {
                        DayText(s_.units[parent].dissolved)));
     }
     RETURN_IF_ERROR(NoPlanCounted(f, what, d, {u}));
+    RETURN_IF_ERROR(NoLaterMove(f, what, u, d));
     Set(&unit.dissolved, kForever);
     PostEnd(u, d, -1);
     Set(&unit.last_change, LastChangeOf(unit));
@@ -1767,13 +1839,25 @@ class Projection::State::Applier {
     return absl::OkStatus();
   }
 
-  void NoteMemberAward(int32_t m, Day d, int sign) {
-    std::vector<Day>& days = s_.member_awards[m];
+  // Journaled by key: a later insert in the same request may rehash the map.
+  void NoteMemberAward(int32_t m, Day d, UnitIdx cell, const std::string& award,
+                       int sign) {
+    std::vector<State::MemberAward>& list = s_.member_awards[m];
     if (sign > 0) {
-      Push(&days, d);
-    } else {
-      Erase(&days, d);
+      list.push_back({d, cell, award});
+      OnUndo([this, m] { s_.member_awards[m].pop_back(); });
+      return;
     }
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&](const auto& a) { return a.award == award; });
+    if (it == list.end()) return;
+    const size_t at = static_cast<size_t>(it - list.begin());
+    State::MemberAward saved = *it;
+    list.erase(it);
+    OnUndo([this, m, at, saved] {
+      std::vector<State::MemberAward>& v = s_.member_awards[m];
+      v.insert(v.begin() + at, saved);
+    });
   }
 
   // Takes back member `id`'s latest change: into `to` (kNoUnit: left) on d.
@@ -1789,6 +1873,11 @@ class Projection::State::Applier {
                      absl::StrCat("the member has a later change (on ",
                                   DayText(mem.cells.back().first), ")"));
     }
+    if (std::count(mem.cells.begin(), mem.cells.end(), mem.cells.back()) > 1) {
+      return Depends(f, what,
+                     "the member has another change to the same cell that "
+                     "day, which cannot be told from it");
+    }
     const UnitIdx from =
         mem.cells.size() > 1 ? mem.cells[mem.cells.size() - 2].second : kNoUnit;
     if (from != kNoUnit && s_.units[from].dissolved != kForever) {
@@ -1796,9 +1885,13 @@ class Projection::State::Applier {
                      absl::StrCat("cell '", s_.units[from].id, "' ended on ",
                                   DayText(s_.units[from].dissolved)));
     }
+    if (from != kNoUnit) RETURN_IF_ERROR(NoLaterMove(f, what, from, d));
     if (to != kNoUnit) {
-      RETURN_IF_ERROR(NothingOfMembersAfter(f, what, {m}, d));
-      RETURN_IF_ERROR(AttendanceHolds(f, what, to, d, 1));
+      RETURN_IF_ERROR(NoLaterMove(f, what, to, d));
+      RETURN_IF_ERROR(NothingOfMembersAfter(f, what, {{m, to}}, d));
+      std::map<UnitIdx, Removed> removed;
+      RemoveAlong(to, d, 1, kNoUnit, &removed);
+      RETURN_IF_ERROR(AttendanceHolds(f, what, d, removed));
     }
     UntransferMember(m);
     return absl::OkStatus();
@@ -1806,12 +1899,13 @@ class Projection::State::Applier {
 
   // What members `ms` did from d on (commitments, awards) depends on the
   // cell they were in.
-  absl::Status NothingOfMembersAfter(absl::string_view f,
-                                     absl::string_view what,
-                                     const absl::flat_hash_set<int32_t>& ms,
-                                     Day d) {
+  // `ms`: member -> the cell the change being taken back put it in.
+  absl::Status NothingOfMembersAfter(
+      absl::string_view f, absl::string_view what,
+      const absl::flat_hash_map<int32_t, UnitIdx>& ms, Day d) {
     for (const Commitment& c : s_.commitments) {
-      if (c.unit != kNoUnit && c.registered >= d && ms.contains(c.member)) {
+      if (c.unit == kNoUnit || c.registered < d || c.member < 0) continue;
+      if (auto in = ms.find(c.member); in != ms.end() && in->second == c.unit) {
         return Depends(
             f, what,
             absl::StrCat("commitment '", c.id, "' of member '",
@@ -1819,15 +1913,15 @@ class Projection::State::Applier {
                          DayText(c.registered)));
       }
     }
-    for (int32_t m : ms) {
+    for (const auto& [m, cell] : ms) {
       auto it = s_.member_awards.find(m);
       if (it == s_.member_awards.end()) continue;
-      for (Day day : it->second) {
-        if (day >= d) {
+      for (const State::MemberAward& a : it->second) {
+        if (a.day >= d && a.cell == cell) {
           return Depends(
               f, what,
-              absl::StrCat("an award of ", DayText(day), " names member '",
-                           s_.members[m].id, "'"));
+              absl::StrCat("award '", a.award, "' of ", DayText(a.day),
+                           " names member '", s_.members[m].id, "'"));
         }
       }
     }
@@ -1836,17 +1930,39 @@ class Projection::State::Applier {
 
   // Sessions of `cell` from d on convened no more than its members without
   // `removed` of them (a day's sessions are summed: conservative).
+  // What a retraction takes out of units' memberships from d on: a number
+  // of members, and the members of whole subtrees (moved units).
+  struct Removed {
+    int64_t members = 0;
+    std::vector<UnitIdx> subtrees;
+  };
+  // Adds `r` to `cell` (or unit) and each of its ancestors on d.
+  void RemoveAlong(UnitIdx u, Day d, int64_t members, UnitIdx subtree,
+                   std::map<UnitIdx, Removed>* out) {
+    for (UnitIdx a : Chain(u, d)) {
+      Removed& r = (*out)[a];
+      r.members += members;
+      if (subtree != kNoUnit) r.subtrees.push_back(subtree);
+    }
+  }
+  // Sessions of each unit from d on convened no more than the members it
+  // has without what is removed (a day's sessions are summed:
+  // conservative). A unit that is not a cell counts its subtree's members.
   absl::Status AttendanceHolds(absl::string_view f, absl::string_view what,
-                               UnitIdx cell, Day d, int64_t removed) {
-    for (const auto& r : s_.units[cell].own.sessions.rows()) {
-      if (r.day < d) continue;
-      const int64_t left = MembersOn(cell, r.day) - removed;
-      if (r.v[kConvened] > left) {
-        return Depends(
-            f, what,
-            absl::StrCat("sessions of '", s_.units[cell].id, "' on ",
-                         DayText(r.day), " convened ", r.v[kConvened],
-                         ", more than the ", left, " member(s) it would have"));
+                               Day d, const std::map<UnitIdx, Removed>& all) {
+    for (const auto& [unit, removed] : all) {
+      for (const auto& r : s_.units[unit].own.sessions.rows()) {
+        if (r.day < d) continue;
+        int64_t gone = removed.members;
+        for (UnitIdx x : removed.subtrees) gone += MembersOn(x, r.day);
+        const int64_t left = MembersOn(unit, r.day) - gone;
+        if (r.v[kConvened] > left) {
+          return Depends(f, what,
+                         absl::StrCat("sessions of '", s_.units[unit].id,
+                                      "' on ", DayText(r.day), " convened ",
+                                      r.v[kConvened], ", more than the ", left,
+                                      " member(s) it would have"));
+        }
       }
     }
     return absl::OkStatus();
@@ -1879,7 +1995,14 @@ class Projection::State::Applier {
     }
   }
 
-  absl::Status Unmerge(absl::string_view f, const v1::UnitsMerged& e, Day d) {
+  absl::Status Unmerge(absl::string_view f, const v1::UnitsMerged& e, Day d,
+                       uint64_t position) {
+    auto rec = s_.merges.find(position);
+    if (rec == s_.merges.end()) {
+      return Precondition(f, absl::StrCat("the merge at position ", position,
+                                          " has no record of what it moved"));
+    }
+    const State::MergeRecord& record = rec->second;
     ASSIGN_OR_RETURN(UnitIdx target, UnitOf(f, e.target_unit_id()));
     const std::string what = absl::StrCat(
         "merge into unit '", s_.units[target].id, "' on ", DayText(d));
@@ -1900,87 +2023,56 @@ class Projection::State::Applier {
                          "' ended on ", DayText(s_.units[parent].dissolved)));
       }
       RETURN_IF_ERROR(NoPlanCounted(f, what, d, {src, target}));
+      RETURN_IF_ERROR(NoLaterMove(f, what, src, d));
       sources.push_back(src);
     }
-    auto is_source = [&](UnitIdx u) {
-      return std::find(sources.begin(), sources.end(), u) != sources.end();
-    };
-    absl::flat_hash_map<std::string, std::string> child_to, member_to;
-    for (const auto& c : e.child_mappings()) {
-      child_to[c.child_unit_id()] = c.to_parent_id();
-    }
-    for (const auto& mm : e.member_mappings()) {
-      member_to[mm.member_id()] = mm.to_cell_id();
-    }
-    auto destination =
-        [&](const absl::flat_hash_map<std::string, std::string>& map,
-            absl::string_view id) -> const std::string& {
-      auto it = map.find(id);
-      return it == map.end() ? s_.units[target].id : it->second;
-    };
-    // The children it moved: from a source to their destination on d.
-    std::vector<UnitIdx> children;
-    for (UnitIdx src : sources) {
-      for (UnitIdx c : s_.units[src].children_ever) {
-        const Unit& child = s_.units[c];
-        const auto& ps = child.parents;
-        for (size_t i = 0; i + 1 < ps.size(); ++i) {
-          if (ps[i].second != src || ps[i + 1].first != d ||
-              ps[i + 1].second == kNoUnit ||
-              s_.units[ps[i + 1].second].id !=
-                  destination(child_to, child.id)) {
-            continue;
-          }
-          if (i + 2 != ps.size()) {
-            return Depends(
-                f, what,
-                absl::StrCat("unit '", child.id, "' was moved again later (on ",
-                             DayText(ps.back().first), ")"));
-          }
-          if (child.dissolved != kForever) {
-            return Depends(f, what,
-                           absl::StrCat("unit '", child.id, "' ended on ",
-                                        DayText(child.dissolved)));
-          }
-          if (MakesCycle(c, src, d)) {
-            return Depends(f, what,
-                           absl::StrCat("'", s_.units[src].id,
-                                        "' would be inside the subtree of '",
-                                        child.id, "'"));
-          }
-          children.push_back(c);
-        }
+    // The children it moved (from its record): each still where the merge
+    // put it, and nothing after it.
+    const std::vector<UnitIdx>& children = record.children;
+    std::map<UnitIdx, Removed> removed;
+    for (UnitIdx c : children) {
+      const Unit& child = s_.units[c];
+      const auto& ps = child.parents;
+      if (ps.size() < 2 || ps.back().first != d ||
+          std::count(ps.begin(), ps.end(), ps.back()) > 1) {
+        return Depends(
+            f, what,
+            absl::StrCat("unit '", child.id, "' was moved again later (on ",
+                         DayText(ps.back().first), ")"));
       }
+      if (child.dissolved != kForever) {
+        return Depends(f, what,
+                       absl::StrCat("unit '", child.id, "' ended on ",
+                                    DayText(child.dissolved)));
+      }
+      const UnitIdx src = ps[ps.size() - 2].second;
+      if (MakesCycle(c, src, d)) {
+        return Depends(
+            f, what,
+            absl::StrCat("'", s_.units[src].id,
+                         "' would be inside the subtree of '", child.id, "'"));
+      }
+      RETURN_IF_ERROR(NoPlanCounted(f, what, d, {ps.back().second}));
+      RETURN_IF_ERROR(NoLaterMove(f, what, ps.back().second, d));
+      RemoveAlong(ps.back().second, d, 0, c, &removed);
     }
-    // The members it transferred: from a source cell to their destination.
-    absl::flat_hash_set<int32_t> members;
-    absl::flat_hash_map<UnitIdx, int64_t> removed;
-    bool any_cell_source = false;
-    for (UnitIdx src : sources) any_cell_source |= s_.units[src].is_cell;
-    for (int32_t m = 0;
-         any_cell_source && m < static_cast<int32_t>(s_.members.size()); ++m) {
+    // The members it transferred (from its record), likewise.
+    absl::flat_hash_map<int32_t, UnitIdx> members;
+    for (int32_t m : record.members) {
       const auto& cells = s_.members[m].cells;
-      for (size_t i = 0; i + 1 < cells.size(); ++i) {
-        if (!is_source(cells[i].second) || cells[i + 1].first != d ||
-            cells[i + 1].second == kNoUnit ||
-            s_.units[cells[i + 1].second].id !=
-                destination(member_to, s_.members[m].id)) {
-          continue;
-        }
-        if (i + 2 != cells.size()) {
-          return Depends(f, what,
-                         absl::StrCat("member '", s_.members[m].id,
-                                      "' has a later change (on ",
-                                      DayText(cells.back().first), ")"));
-        }
-        members.insert(m);
-        ++removed[cells.back().second];
+      if (cells.size() < 2 || cells.back().first != d ||
+          std::count(cells.begin(), cells.end(), cells.back()) > 1) {
+        return Depends(f, what,
+                       absl::StrCat("member '", s_.members[m].id,
+                                    "' has a later change (on ",
+                                    DayText(cells.back().first), ")"));
       }
+      RETURN_IF_ERROR(NoLaterMove(f, what, cells.back().second, d));
+      members[m] = cells.back().second;
+      RemoveAlong(cells.back().second, d, 1, kNoUnit, &removed);
     }
     RETURN_IF_ERROR(NothingOfMembersAfter(f, what, members, d));
-    for (const auto& [cell, n] : removed) {
-      RETURN_IF_ERROR(AttendanceHolds(f, what, cell, d, n));
-    }
+    RETURN_IF_ERROR(AttendanceHolds(f, what, d, removed));
     // The mirror of UnitsMerged, in reverse order.
     for (UnitIdx src : sources) {
       Unit& unit = s_.units[src];
@@ -1990,14 +2082,15 @@ class Projection::State::Applier {
       EraseLast(&unit.successors, target);
       EraseLast(&s_.units[target].predecessors, src);
     }
-    std::vector<int32_t> ordered(members.begin(), members.end());
-    std::sort(ordered.begin(), ordered.end());
-    for (auto it = ordered.rbegin(); it != ordered.rend(); ++it) {
+    for (auto it = record.members.rbegin(); it != record.members.rend(); ++it) {
       UntransferMember(*it);
     }
     for (auto it = children.rbegin(); it != children.rend(); ++it) {
       UnmoveUnit(*it);
     }
+    State::MergeRecord saved = std::move(rec->second);
+    s_.merges.erase(rec);
+    OnUndo([this, position, saved] { s_.merges[position] = saved; });
     return absl::OkStatus();
   }
 
@@ -2005,7 +2098,7 @@ class Projection::State::Applier {
     const std::string f = "event_retracted.target_position";
     ASSIGN_OR_RETURN(const v1::Event* target, Current(f, e.target_position()));
     const v1::Event copy = *target;
-    RETURN_IF_ERROR(Reverse(copy, f));
+    RETURN_IF_ERROR(Reverse(copy, f, e.target_position()));
     s_.retracted.emplace(e.target_position(), true);
     OnUndo([this, t = e.target_position()] { s_.retracted.erase(t); });
     (void)position;
@@ -2023,10 +2116,11 @@ class Projection::State::Applier {
                        PayloadName(old), ", the replacement a ",
                        PayloadName(e.replacement())));
     }
-    RETURN_IF_ERROR(Reverse(old, f));
+    RETURN_IF_ERROR(Reverse(old, f, e.target_position()));
     const std::string saved = nested_;
     nested_ = ".event_corrected.replacement";
-    absl::Status st = Apply(e.replacement(), position);
+    // The replacement stands for the target's position (its merge record).
+    absl::Status st = Apply(e.replacement(), e.target_position());
     nested_ = saved;
     RETURN_IF_ERROR(st);
     std::shared_ptr<v1::Event> previous;

@@ -93,6 +93,9 @@ struct Unit {
   // Entries naming the unit in members' cell histories (retractions check
   // that none is left before a cell's creation is taken back).
   int32_t member_entries = 0;
+  // Standing facts that name the unit but count elsewhere (a commitment's
+  // unit_id next to its member, an aggregate award's empty count).
+  int32_t fact_refs = 0;
   // The short name before each rename, to restore on a retraction.
   std::vector<std::string> prior_short_names;
   // own: the unit's own facts; agg: its subtree's as recorded (own
@@ -250,8 +253,14 @@ class Projection::State {
   absl::flat_hash_map<std::string, int32_t> plan_index;
   absl::flat_hash_map<std::string, int32_t> plan_identities;
   std::vector<std::string> award_ids;
-  // Member -> days of the live awards naming the member.
-  absl::flat_hash_map<int32_t, std::vector<Day>> member_awards;
+  // Member -> the standing awards naming the member: day, the cell it
+  // counted in, award id.
+  struct MemberAward {
+    Day day;
+    UnitIdx cell;
+    std::string award;
+  };
+  absl::flat_hash_map<int32_t, std::vector<MemberAward>> member_awards;
   absl::flat_hash_map<std::string, int32_t> award_index;
   // Position -> the event now standing for it (after corrections), or
   // nothing if retracted.
@@ -259,6 +268,13 @@ class Projection::State {
   absl::flat_hash_map<uint64_t, bool> retracted;
   // Days of recorded moves, sorted (for cycle checks of backdated moves).
   std::vector<Day> move_days;
+  // What each standing merge moved (by the position it stands for), for
+  // its retraction.
+  struct MergeRecord {
+    std::vector<UnitIdx> children;
+    std::vector<int32_t> members;
+  };
+  absl::flat_hash_map<uint64_t, MergeRecord> merges;
 
  private:
   class Applier;

@@ -532,3 +532,158 @@ TEST_F(RetractDependentsTest, ARefusedRequestUndoesTheRetractionsBeforeIt) {
 
 }  // namespace
 }  // namespace nenep::projections
+
+// Cases a review found (each failed before its fix).
+namespace nenep::projections {
+namespace {
+
+v1::Event Bad() {
+  return testing::RegularSession("bad", "nowhere", D(2021, 8, 1));
+}
+v1::Event MemberAward(const std::string& id, const std::string& member,
+                      v1::Date date) {
+  v1::Event e = testing::Award(id, {}, date);
+  v1::AwardRecipient* r = e.mutable_award_given()->add_recipients();
+  r->set_type(v1::RECIPIENT_TYPE_MEMBER);
+  r->set_member_id(member);
+  return e;
+}
+
+using ReviewedTest = RetractDependentsTest;
+
+TEST_F(ReviewedTest, AFailedRequestOfMemberAwardsLeavesNoneBehind) {
+  // Many member awards in one request rehash the award index while its
+  // journal holds entries of it; the request fails and is undone.
+  const uint64_t join =
+      Record({testing::MemberJoined("new.m", "c3", D(2021, 3, 1))});
+  std::vector<v1::Event> request = {MemberAward("aw0", "new.m", D(2021, 4, 1))};
+  for (const char* cell : {"a1", "a2", "b1"}) {
+    for (int i = 0; i < 5; ++i) {
+      request.push_back(MemberAward(absl::StrCat("aw.", cell, i),
+                                    absl::StrCat(cell, ".m", i),
+                                    D(2021, 4, 1)));
+    }
+  }
+  request.push_back(Bad());
+  const std::string before = log_.projection().Checksum();
+  EXPECT_EQ(log_.Append(request).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(log_.projection().Checksum(), before);
+  EXPECT_TRUE(log_.Append({Retraction(join)}).ok());
+}
+
+TEST_F(ReviewedTest, AFailedRequestUndoesASessionRetraction) {
+  uint64_t march = 0;
+  for (uint64_t p = 1; p <= log_.head(); ++p) {
+    if (log_.events()[p - 1].session_held().session_id() == "c3.s3") march = p;
+  }
+  ASSERT_NE(march, 0u);
+  const std::string before = log_.projection().Checksum();
+  EXPECT_FALSE(log_.Append({Retraction(march), Bad()}).ok());
+  EXPECT_EQ(log_.projection().Checksum(), before);
+  ExpectReplayEqual(log_);
+}
+
+TEST_F(ReviewedTest, SameDayChangesThatCannotBeToldApart) {
+  const uint64_t join =
+      Record({testing::MemberJoined("x", "c3", D(2021, 3, 1)),
+              testing::Transferred("x", "c3", "b1", D(2021, 3, 1)),
+              testing::Transferred("x", "b1", "c3", D(2021, 3, 1))});
+  ExpectRefused({Retraction(join)}, "another change to the same cell");
+  const uint64_t move = Record({testing::Moved("a2", "A", "B", D(2021, 7, 1)),
+                                testing::Moved("a2", "B", "A", D(2021, 7, 1)),
+                                testing::Moved("a2", "A", "B", D(2021, 7, 1))});
+  ExpectRefused({Retraction(move)}, "another move to the same parent");
+}
+
+TEST_F(ReviewedTest, AMergeTakesBackOnlyWhatItMoved) {
+  // c3 and a2.m0 left A and a2 by their own events on the merge's day.
+  const uint64_t first =
+      Record({testing::Moved("c3", "A", "B", D(2021, 7, 1)),
+              testing::Transferred("a2.m0", "a2", "a1", D(2021, 7, 1)),
+              testing::Merged({"a2"}, "a1", D(2021, 7, 1))});
+  ASSERT_TRUE(log_.Append({Retraction(first + 2)}).ok());
+  ExpectSameAsWithout({first + 2});
+  ASSERT_TRUE(log_.Append({Retraction(first + 1), Retraction(first)}).ok());
+  ExpectSameAsWithout({first, first + 1, first + 2});
+}
+
+TEST_F(ReviewedTest, AJoinInACellThatMovedLater) {
+  const uint64_t join =
+      Record({testing::MemberJoined("new.m", "c3", D(2021, 3, 1)),
+              testing::Moved("c3", "A", "B", D(2021, 5, 1))});
+  ExpectRefused({Retraction(join)},
+                "unit 'c3' was moved on 2021-05-01, after it");
+  ASSERT_TRUE(log_.Append({Retraction(join + 1), Retraction(join)}).ok());
+  ExpectSameAsWithout({join, join + 1});
+}
+
+TEST_F(ReviewedTest, ChangesUnderAnAncestorThatMovedLater) {
+  const uint64_t first =
+      Record({testing::UnitCreated("K2", v1::UNIT_KIND_DIRECT_UNDER_CENTRAL,
+                                   "Khối 2", "", D(2020, 1, 1)),
+              Cell("c9", "A", D(2021, 3, 15)),
+              testing::Dissolved("c3", {}, D(2021, 6, 20)),
+              testing::Moved("a2", "A", "B", D(2021, 7, 1)),
+              testing::Moved("A", "K", "K2", D(2021, 8, 1)),
+              testing::Moved("B", "K", "K2", D(2021, 8, 2))});
+  ExpectRefused({Retraction(first + 1)}, "unit 'A' was moved on 2021-08-01");
+  ExpectRefused({Retraction(first + 2)}, "unit 'A' was moved on 2021-08-01");
+  ExpectRefused({Retraction(first + 3)}, "was moved on 2021-08-0");
+  ASSERT_TRUE(log_.Append({Retraction(first + 5), Retraction(first + 4),
+                           Retraction(first + 3), Retraction(first + 2),
+                           Retraction(first + 1)})
+                  .ok());
+  ExpectSameAsWithout({first + 1, first + 2, first + 3, first + 4, first + 5});
+}
+
+TEST_F(ReviewedTest, AnUpperUnitsSessionCountedTheMembers) {
+  const uint64_t join =
+      Record({testing::MemberJoined("new.m", "b1", D(2021, 3, 1)),
+              testing::RegularSession("B.s", "B", D(2021, 3, 20), 6, 6)});
+  ExpectRefused({Retraction(join)}, "sessions of 'B' on 2021-03-20 convened 6");
+  const uint64_t move =
+      Record({testing::Moved("a2", "A", "B", D(2021, 7, 1)),
+              testing::RegularSession("B.s2", "B", D(2021, 7, 20), 10, 10)});
+  ExpectRefused({Retraction(move)},
+                "sessions of 'B' on 2021-07-20 convened 10");
+  ASSERT_TRUE(log_.Append({Retraction(move + 1), Retraction(move)}).ok());
+  ExpectSameAsWithout({move, move + 1});
+}
+
+TEST_F(ReviewedTest, ACommitmentNamingTheUnitBesideItsMember) {
+  v1::Event cm = testing::Commitment("cm", "b1.m0", "", D(2021, 4, 1));
+  cm.mutable_commitment_registered()->set_unit_id("c9");
+  const uint64_t c9 = Record({Cell("c9", "A", D(2021, 3, 15)), cm});
+  ExpectRefused({Retraction(c9)}, "a commitment or an award names it");
+  ASSERT_TRUE(log_.Append({Retraction(c9 + 1), Retraction(c9)}).ok());
+  ExpectSameAsWithout({c9, c9 + 1});
+}
+
+TEST_F(ReviewedTest, APlanOfWhereAMergeMappedAChild) {
+  const v1::Date due = D(2021, 12, 1);
+  v1::Event merge = testing::Merged({"A"}, "B", D(2021, 7, 1));
+  auto* cm = merge.mutable_units_merged()->add_child_mappings();
+  cm->set_child_unit_id("c3");
+  cm->set_to_parent_id("E");
+  const uint64_t first =
+      Record({Upper("E", "K"), merge,
+              testing::Plan("pe", "E", "01-KH/E", D(2021, 7, 5), "", &due)});
+  ExpectRefused({Retraction(first + 1)}, "plan 'pe' of 'E'");
+}
+
+TEST_F(ReviewedTest, AMemberAwardOnTheDayTheMemberMoved) {
+  // The award counted in a1, where the member was when it was recorded.
+  const uint64_t aw =
+      Record({MemberAward("aw", "a1.m0", D(2021, 7, 1)),
+              testing::Transferred("a1.m0", "a1", "b1", D(2021, 7, 1))});
+  ASSERT_TRUE(log_.Append({Retraction(aw)}).ok());
+  ExpectSameAsWithout({aw});
+  // Recorded after the transfer, it counts in b1 and holds the transfer.
+  const uint64_t aw2 = Record({MemberAward("aw2", "a1.m0", D(2021, 7, 1))});
+  ExpectRefused({Retraction(aw + 1)}, "award 'aw2' of 2021-07-01");
+  ASSERT_TRUE(log_.Append({Retraction(aw2), Retraction(aw + 1)}).ok());
+  ExpectSameAsWithout({aw, aw + 1, aw2});
+}
+
+}  // namespace
+}  // namespace nenep::projections
