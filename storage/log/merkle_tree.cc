@@ -3,6 +3,7 @@
 // stored bytes as a leaf and writes the new leaves and the complete nodes
 // of levels 4 and up, with the tree size, in one batch per chunk.
 
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -308,6 +309,26 @@ absl::StatusOr<std::string> RocksDbEventLog::TreeNode(int level,
                                               TreeSize(), " leaves"));
   }
   if (level == 0) return StoredLeaf(index);
+  const uint64_t key = (static_cast<uint64_t>(level) << 58) | index;
+  {
+    absl::MutexLock lock(&node_cache_mu_);
+    if (auto it = node_cache_.find(key); it != node_cache_.end()) {
+      return std::string(it->second.data(), it->second.size());
+    }
+  }
+  absl::StatusOr<std::string> node = ReadTreeNode(level, index);
+  if (node.ok() && node->size() == merkle::kHashBytes) {
+    absl::MutexLock lock(&node_cache_mu_);
+    if (node_cache_.size() >= kNodeCacheEntries) node_cache_.clear();
+    std::array<char, 32> hash;
+    std::memcpy(hash.data(), node->data(), hash.size());
+    node_cache_.emplace(key, hash);
+  }
+  return node;
+}
+
+absl::StatusOr<std::string> RocksDbEventLog::ReadTreeNode(
+    int level, uint64_t index) const {
   if (!IsStoredMerkleLevel(level)) {
     // Levels 1-3 are not stored: hash the node's 2^level leaves, which lie
     // in one leaf block (one read, not one per leaf).

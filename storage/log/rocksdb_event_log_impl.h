@@ -15,6 +15,7 @@
 // by reading the log.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <deque>
@@ -244,6 +245,8 @@ class RocksDbEventLog final : public EventLog {
   absl::Status AddLeaves(const std::vector<absl::string_view>& leaves);
   // The stored hash of leaf `index` (within TreeSize()).
   absl::StatusOr<std::string> StoredLeaf(uint64_t index) const;
+  // TreeNode() of a node above the leaves, from the store (no cache).
+  absl::StatusOr<std::string> ReadTreeNode(int level, uint64_t index) const;
 
   // --- reads (rocksdb_event_log_read.cc) ---
   absl::StatusOr<StreamHead> ReadHead(const rocksdb::ReadOptions& ro,
@@ -325,6 +328,13 @@ class RocksDbEventLog final : public EventLog {
   bool merkle_stopping_ ABSL_GUARDED_BY(merkle_mu_) = false;
   mutable absl::Mutex tree_mu_;
   uint64_t tree_size_ ABSL_GUARDED_BY(tree_mu_) = 0;
+  // Complete Merkle nodes above the leaves, as TreeNode() read or hashed
+  // them: they never change, and the top of the tree and its right edge are
+  // in nearly every proof. Cleared when it reaches kNodeCacheEntries.
+  static constexpr size_t kNodeCacheEntries = 1 << 18;
+  mutable absl::Mutex node_cache_mu_;
+  mutable absl::flat_hash_map<uint64_t, std::array<char, 32>> node_cache_
+      ABSL_GUARDED_BY(node_cache_mu_);
   std::atomic<int64_t> last_recorded_micros_{0};
   std::atomic<uint64_t> appends_committed_{0};
 

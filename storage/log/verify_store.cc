@@ -93,25 +93,49 @@ absl::StatusOr<VerifyReport> VerifyStore(
     it->SeekToLast();
     if (it->Valid()) ParseLogKey(AsView(it->key()), &last);
   }
+  // The tree is read in key order alongside the log: one cursor over the
+  // leaf blocks and one per level of stored nodes (each level's nodes
+  // complete in index order), so that a stored value costs a Next(), not
+  // a point lookup.
+  struct Cursor {
+    std::unique_ptr<rocksdb::Iterator> it;
+    // The value stored under `key`, or false. Keys come in increasing
+    // order; a miss re-seeks.
+    bool Read(const std::string& key, std::string* out) {
+      if (!it->Valid() || AsView(it->key()) != key) {
+        if (it->Valid() && AsView(it->key()) < key) it->Next();
+        if (!it->Valid() || AsView(it->key()) != key) it->Seek(AsSlice(key));
+      }
+      if (!it->Valid() || AsView(it->key()) != key) return false;
+      out->assign(it->value().data(), it->value().size());
+      it->Next();
+      return true;
+    }
+  };
+  auto cursor = [&] {
+    return Cursor{std::unique_ptr<rocksdb::Iterator>(
+        db->NewIterator(rocksdb::ReadOptions(), merkle))};
+  };
   // The stored leaves, to tell a reordering from an alteration.
   uint64_t cached_block = ~uint64_t{0};
   std::string block;
+  Cursor blocks;
+  if (merkle != nullptr) blocks = cursor();
   auto stored_leaf = [&](uint64_t index) -> std::string {
     if (merkle == nullptr || index >= report.tree_size) return "";
     const uint64_t b = index / kMerkleLeavesPerBlock;
     if (b != cached_block) {
       cached_block = b;
-      if (!db->Get(rocksdb::ReadOptions(), merkle,
-                   AsSlice(MerkleLeafBlockKey(b)), &block)
-               .ok()) {
-        block.clear();
-      }
+      if (!blocks.Read(MerkleLeafBlockKey(b), &block)) block.clear();
     }
     const size_t at = (index % kMerkleLeavesPerBlock) * merkle::kHashBytes;
     if (block.size() < at + merkle::kHashBytes) return "";
     return block.substr(at, merkle::kHashBytes);
   };
+  std::vector<Cursor> levels;
+  std::string stored;
   merkle::MerkleBuilder builder;
+  v1::LogRecord record;  // reused: its strings keep their capacity
   std::unique_ptr<rocksdb::Iterator> it(
       db->NewIterator(rocksdb::ReadOptions(), log));
   Position expected = 1;
@@ -132,7 +156,6 @@ absl::StatusOr<VerifyReport> VerifyStore(
     // Leaves follow the positions as stored; a gap shifts nothing.
     while (builder.size() + 1 < p) builder.Add(merkle::LeafHash(""));
     const std::string leaf = merkle::LeafHash(AsView(it->value()));
-    v1::LogRecord record;
     if (!record.ParseFromArray(it->value().data(),
                                static_cast<int>(it->value().size()))) {
       problem(p, "the record does not parse");
@@ -153,19 +176,22 @@ absl::StatusOr<VerifyReport> VerifyStore(
                        : absl::StrCat("out of place", where));
       }
     }
-    for (merkle::MerkleBuilder::NewNode& n : builder.Add(leaf)) {
-      if (n.level < 4 || merkle == nullptr || p > report.tree_size) continue;
-      std::string stored;
-      if (!db->Get(rocksdb::ReadOptions(), merkle,
-                   AsSlice(MerkleNodeKey(n.level, n.index)), &stored)
-               .ok() ||
-          stored != n.hash) {
-        problem((n.index << n.level) + 1,
-                absl::StrCat("Merkle node (", n.level, ", ", n.index,
+    builder.Add(leaf, [&](int level, uint64_t index, absl::string_view hash) {
+      if (!IsStoredMerkleLevel(level) || merkle == nullptr ||
+          p > report.tree_size) {
+        return;
+      }
+      while (levels.size() <= static_cast<size_t>(level)) {
+        levels.push_back(cursor());
+      }
+      if (!levels[level].Read(MerkleNodeKey(level, index), &stored) ||
+          stored != hash) {
+        problem((index << level) + 1,
+                absl::StrCat("Merkle node (", level, ", ", index,
                              ") differs from the tree recomputed from the "
                              "log"));
       }
-    }
+    });
     auto head = heads.find(p);
     if (head != heads.end()) {
       const v1::SignedTreeHeadRecord& h = head->second;
@@ -191,6 +217,8 @@ absl::StatusOr<VerifyReport> VerifyStore(
   }
   s = it->status();
   it.reset();
+  blocks.it.reset();
+  levels.clear();
   close();
   RETURN_IF_ERROR(FromRocks(s, "reading the log"));
   if (report.tree_size > last) {
