@@ -24,17 +24,24 @@ struct Hasher {
   EVP_MD_CTX* ctx;
 };
 
-std::string Sha256Of(absl::string_view a, absl::string_view b = "",
-                     absl::string_view c = "") {
+// SHA-256 of a || b || c into out[kHashBytes] (which may alias b or c:
+// the inputs are consumed before the digest is written).
+void HashInto(absl::string_view a, absl::string_view b, absl::string_view c,
+              unsigned char* out) {
   thread_local Hasher h;
-  unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestInit_ex(h.ctx, h.md, nullptr);
   EVP_DigestUpdate(h.ctx, a.data(), a.size());
   if (!b.empty()) EVP_DigestUpdate(h.ctx, b.data(), b.size());
   if (!c.empty()) EVP_DigestUpdate(h.ctx, c.data(), c.size());
-  EVP_DigestFinal_ex(h.ctx, md, &len);
-  return std::string(reinterpret_cast<char*>(md), len);
+  EVP_DigestFinal_ex(h.ctx, out, &len);
+}
+
+std::string Sha256Of(absl::string_view a, absl::string_view b = "",
+                     absl::string_view c = "") {
+  unsigned char md[kHashBytes];
+  HashInto(a, b, c, md);
+  return std::string(reinterpret_cast<char*>(md), kHashBytes);
 }
 
 // The largest power of two smaller than n (n >= 2).
@@ -104,15 +111,9 @@ absl::Status SubProof(const NodeSource& nodes, uint64_t m, uint64_t a,
 }  // namespace
 
 void AppendLeafHash(absl::string_view leaf_data, std::string* out) {
-  thread_local Hasher h;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  static constexpr char kLeafPrefix = '\0';
-  EVP_DigestInit_ex(h.ctx, h.md, nullptr);
-  EVP_DigestUpdate(h.ctx, &kLeafPrefix, 1);
-  EVP_DigestUpdate(h.ctx, leaf_data.data(), leaf_data.size());
-  EVP_DigestFinal_ex(h.ctx, md, &len);
-  out->append(reinterpret_cast<const char*>(md), len);
+  unsigned char md[kHashBytes];
+  HashInto(absl::string_view("\x00", 1), leaf_data, "", md);
+  out->append(reinterpret_cast<const char*>(md), kHashBytes);
 }
 
 std::string LeafHash(absl::string_view leaf_data) {
@@ -250,14 +251,7 @@ void MerkleBuilder::Add(
       left.assign(view.data(), view.size());
       return;
     }
-    thread_local Hasher h;
-    static constexpr unsigned char kNodePrefix = 1;
-    unsigned int len = 0;
-    EVP_DigestInit_ex(h.ctx, h.md, nullptr);
-    EVP_DigestUpdate(h.ctx, &kNodePrefix, 1);
-    EVP_DigestUpdate(h.ctx, left.data(), left.size());
-    EVP_DigestUpdate(h.ctx, hash, kHashBytes);
-    EVP_DigestFinal_ex(h.ctx, hash, &len);
+    HashInto("\x01", left, view, hash);  // NodeHash, in place
     left.clear();
     index >>= 1;
   }

@@ -62,12 +62,12 @@ bool VerifyConsistency(uint64_t old_size, uint64_t size,
                        absl::string_view old_root, absl::string_view root,
                        absl::Span<const std::string> proof);
 
-// Keeps the complete-subtree hashes as leaves are appended: Add() returns
-// the nodes it completes (level 0 is the leaf itself), for a store to keep.
-// It remembers only the right edge of the tree (one hash per level).
 // Appends LeafHash(leaf_data) to *out, without a string of its own.
 void AppendLeafHash(absl::string_view leaf_data, std::string* out);
 
+// Keeps the complete-subtree hashes as leaves are appended: Add() returns
+// the nodes it completes (level 0 is the leaf itself), for a store to keep.
+// It remembers only the right edge of the tree (one hash per level).
 class MerkleBuilder {
  public:
   struct NewNode {
