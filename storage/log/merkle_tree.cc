@@ -204,10 +204,7 @@ void RocksDbEventLog::MerklerLoop() {
                          " but was handed position ", first));
         break;
       }
-      for (size_t at = 0; at < leaves.size(); at += merkle::kHashBytes) {
-        views.push_back(
-            absl::string_view(leaves).substr(at, merkle::kHashBytes));
-      }
+      views.push_back(leaves);
       next += leaves.size() / merkle::kHashBytes;
     }
     if (s.ok()) s = AddLeaves(views);
@@ -224,21 +221,28 @@ void RocksDbEventLog::MerklerLoop() {
 }
 
 absl::Status RocksDbEventLog::AddLeaves(
-    const std::vector<absl::string_view>& leaves) {
-  rocksdb::WriteBatch batch(leaves.size() * 36 + 1024);
-  for (absl::string_view leaf : leaves) {
-    leaf_block_.append(leaf.data(), leaf.size());
-    builder_->Add(leaf, [&](int level, uint64_t index, absl::string_view h) {
-      if (IsStoredMerkleLevel(level)) {
-        batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(level, index)), AsSlice(h));
+    const std::vector<absl::string_view>& runs) {
+  size_t bytes = 0;
+  for (absl::string_view run : runs) bytes += run.size();
+  rocksdb::WriteBatch batch(bytes / merkle::kHashBytes * 36 + 1024);
+  for (absl::string_view run : runs) {
+    for (size_t at = 0; at + merkle::kHashBytes <= run.size();
+         at += merkle::kHashBytes) {
+      const absl::string_view leaf = run.substr(at, merkle::kHashBytes);
+      leaf_block_.append(leaf.data(), leaf.size());
+      builder_->Add(leaf, [&](int level, uint64_t index, absl::string_view h) {
+        if (IsStoredMerkleLevel(level)) {
+          batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(level, index)),
+                    AsSlice(h));
+        }
+      });
+      if (builder_->size() % kMerkleLeavesPerBlock == 0) {
+        batch.Put(merkle_cf_,
+                  AsSlice(MerkleLeafBlockKey(
+                      builder_->size() / kMerkleLeavesPerBlock - 1)),
+                  AsSlice(leaf_block_));
+        leaf_block_.clear();
       }
-    });
-    if (builder_->size() % kMerkleLeavesPerBlock == 0) {
-      batch.Put(merkle_cf_,
-                AsSlice(MerkleLeafBlockKey(
-                    builder_->size() / kMerkleLeavesPerBlock - 1)),
-                AsSlice(leaf_block_));
-      leaf_block_.clear();
     }
   }
   const uint64_t size = builder_->size();
@@ -273,12 +277,7 @@ absl::Status RocksDbEventLog::ExtendTree(Position head) {
     }
     merkle::AppendLeafHash(AsView(it->value()), &leaves);
     if (leaves.size() == kChunk * merkle::kHashBytes || p == head) {
-      std::vector<absl::string_view> views;
-      for (size_t at = 0; at < leaves.size(); at += merkle::kHashBytes) {
-        views.push_back(
-            absl::string_view(leaves).substr(at, merkle::kHashBytes));
-      }
-      RETURN_IF_ERROR(AddLeaves(views));
+      RETURN_IF_ERROR(AddLeaves({leaves}));
       leaves.clear();
     }
   }

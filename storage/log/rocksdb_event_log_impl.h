@@ -239,10 +239,10 @@ class RocksDbEventLog final : public EventLog {
   void EnqueueMerkle(Position first, std::string leaves)
       ABSL_LOCKS_EXCLUDED(merkle_mu_);
   void MerklerLoop() ABSL_LOCKS_EXCLUDED(merkle_mu_);
-  // Adds `leaves` (positions from builder_->size() + 1; leaf hashes of
-  // merkle::kHashBytes each, back to back) and writes the new nodes and the
-  // tree size.
-  absl::Status AddLeaves(const std::vector<absl::string_view>& leaves);
+  // Adds the leaves of `runs` (positions from builder_->size() + 1; each
+  // run holds leaf hashes of merkle::kHashBytes back to back) and writes the
+  // new nodes and the tree size, in one write.
+  absl::Status AddLeaves(const std::vector<absl::string_view>& runs);
   // The stored hash of leaf `index` (within TreeSize()).
   absl::StatusOr<std::string> StoredLeaf(uint64_t index) const;
   // TreeNode() of a node above the leaves, from the store (no cache).
