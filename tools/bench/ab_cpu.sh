@@ -6,7 +6,8 @@
 #   tools/bench/ab_cpu.sh [-n PAIRS] LABEL=NENEPD LABEL=NENEPD ...
 #
 # e.g. tools/bench/ab_cpu.sh -n 6 notree=/tmp/nenepd.notree tree=build/services/nenepd
-# Env: BUILD_DIR (for nenep-bench; default build), DURATION (s, default 8).
+# Env: BUILD_DIR (for nenep-bench; default build), DURATION (s, default 8),
+# MODE (batch: 4 clients x 1,000 events; single: 64 clients x 1; latency).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [[ ${1:-} == --help || ${1:-} == -h || $# == 0 ]]; then
@@ -17,6 +18,12 @@ PAIRS=4
 if [[ $1 == -n ]]; then PAIRS=$2; shift 2; fi
 BENCH="${BUILD_DIR:-build}/tools/bench/nenep-bench"
 DURATION=${DURATION:-8}
+case ${MODE:-batch} in
+  batch) WORKLOAD=(--mode=batch --clients=4 --batch_size=1000) ;;
+  single) WORKLOAD=(--mode=single --clients=64) ;;
+  latency) WORKLOAD=(--mode=latency) ;;
+  *) echo "ab_cpu: MODE is batch, single or latency" >&2; exit 2 ;;
+esac
 [[ -x $BENCH ]] || { echo "ab_cpu: $BENCH is not built" >&2; exit 2; }
 
 one() {  # label binary
@@ -27,7 +34,7 @@ one() {  # label binary
   pid=$!
   for _ in $(seq 100); do [[ -s $dir/port ]] && break; sleep 0.1; done
   port=$(cat "$dir/port")
-  "$BENCH" --server="127.0.0.1:$port" --mode=batch --clients=4 --batch_size=1000 \
+  "$BENCH" --server="127.0.0.1:$port" "${WORKLOAD[@]}" \
     --duration="${DURATION}s" --warmup=2s --json >"$dir/out" 2>/dev/null &
   bench=$!
   sleep 2
