@@ -142,15 +142,8 @@ bool LogRecordPayload(absl::string_view record, absl::string_view* payload) {
   return true;
 }
 
-std::string MerkleNodeKey(int level, uint64_t index) {
-  std::string key = "n";
-  key.push_back(static_cast<char>(level));
-  PutFixed64BE(&key, index);
-  return key;
-}
-
-std::string MerkleLeafBlockKey(uint64_t block) {
-  std::string key = "l";
+std::string MerkleBlockKey(uint64_t block) {
+  std::string key = "b";
   PutFixed64BE(&key, block);
   return key;
 }

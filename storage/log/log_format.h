@@ -41,18 +41,32 @@ inline constexpr char kStreamsCf[] = "streams";
 inline constexpr char kRequestsCf[] = "requests";
 inline constexpr char kStateCf[] = "state";
 inline constexpr char kMerkleCf[] = "merkle";
-inline constexpr absl::string_view kMerkleSizeKey = "size";
+// The Merkle tree, format 2 (FORMAT.md). CF "merkle" holds only complete
+// blocks of 16 leaves under increasing keys, so that its files never
+// overlap and compactions only move them; the tree's size and the leaves of
+// its last, open block are in the default CF.
+inline constexpr absl::string_view kMerkleSizeKey = "merkle/size";
+inline constexpr absl::string_view kMerkleOpenBlockKey = "merkle/open";
+// The size key of format 1 (CF "merkle"), whose nodes were keyed by level.
+inline constexpr absl::string_view kMerkleV1SizeKey = "size";
 
-// Merkle nodes kept in CF "merkle": the leaves, 16 to a value, and the
-// complete nodes of level 4 and up; levels 1 to 3 are recomputed from the
-// leaves when asked for.
 inline constexpr uint64_t kMerkleLeavesPerBlock = 16;
-inline bool IsStoredMerkleLevel(int level) { return level >= 4; }
-// 'n', the level (one byte), Fixed64BE(index).
-std::string MerkleNodeKey(int level, uint64_t index);
-// 'l', Fixed64BE(block): the hashes of leaves [16 block, 16 block + 16),
-// concatenated (fewer while the block is the tree's last).
-std::string MerkleLeafBlockKey(uint64_t block);
+inline constexpr int kMerkleFirstStoredLevel = 4;  // 16 leaves
+inline bool IsStoredMerkleLevel(int level) {
+  return level >= kMerkleFirstStoredLevel;
+}
+// 'b', Fixed64BE(block): the hashes of leaves [16 block, 16 block + 16),
+// then those of the nodes of levels 4, 5, ... that the block completes
+// (level 4 + k while (block + 1) is a multiple of 2^k).
+std::string MerkleBlockKey(uint64_t block);
+// Where a stored node (level >= 4) is kept: the block that completes it,
+// and the byte offset of its hash in that block's value.
+inline uint64_t MerkleNodeBlock(int level, uint64_t index) {
+  return ((index + 1) << (level - kMerkleFirstStoredLevel)) - 1;
+}
+inline size_t MerkleNodeOffset(int level) {
+  return (kMerkleLeavesPerBlock + level - kMerkleFirstStoredLevel) * 32;
+}
 
 // kInvalidArgument unless `stream` is a usable stream name: 1 to 256 bytes
 // (kMaxStreamNameBytes) without a NUL byte, which separates it from the

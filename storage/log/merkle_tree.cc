@@ -25,9 +25,10 @@ constexpr size_t kMaxMerkleLag = 500000;
 }  // namespace
 
 absl::Status RocksDbEventLog::InitTree(Position head) {
+  RETURN_IF_ERROR(DropV1Tree());
   uint64_t size = 0;
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
+  std::string value, open;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
                                AsSlice(kMerkleSizeKey), &value);
   if (s.ok()) {
     if (value.size() != 8) return absl::DataLossError("malformed tree size");
@@ -35,6 +36,21 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading the Merkle tree size");
   }
+  // The leaves of the open block, which later ones extend.
+  if (size % kMerkleLeavesPerBlock != 0) {
+    s = db_->Get(rocksdb::ReadOptions(), meta_cf_, AsSlice(kMerkleOpenBlockKey),
+                 &open);
+    if (!s.ok() ||
+        open.size() != (size % kMerkleLeavesPerBlock) * merkle::kHashBytes) {
+      return absl::DataLossError("the Merkle tree lost its last leaves");
+    }
+  }
+  {
+    absl::MutexLock lock(&tree_mu_);
+    tree_size_ = size;  // TreeNode() and VerifyTree() read within it
+    open_leaves_ = open;
+  }
+  leaf_block_ = std::move(open);
   if (size > head) {
     return absl::DataLossError(absl::StrCat(
         "the Merkle tree covers ", size, " events but the log ends at ", head,
@@ -45,10 +61,6 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
     builder_ = std::make_unique<merkle::MerkleBuilder>();
     RETURN_IF_ERROR(VerifyTree(size, builder_.get()));
   } else {
-    {
-      absl::MutexLock lock(&tree_mu_);
-      tree_size_ = size;  // TreeNode() reads within it
-    }
     // The right edge: the last node of each level whose bit is set in size.
     std::vector<std::string> edge;
     for (int level = 0; (size >> level) != 0; ++level) {
@@ -79,24 +91,42 @@ absl::Status RocksDbEventLog::InitTree(Position head) {
       });
     }
   }
-  {
-    absl::MutexLock lock(&tree_mu_);
-    tree_size_ = size;
-  }
-  // The leaves of the open block, which later ones extend.
-  leaf_block_.clear();
-  if (size % kMerkleLeavesPerBlock != 0) {
-    s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
-                 AsSlice(MerkleLeafBlockKey(size / kMerkleLeavesPerBlock)),
-                 &leaf_block_);
-    if (!s.ok() || leaf_block_.size() !=
-                       (size % kMerkleLeavesPerBlock) * merkle::kHashBytes) {
-      return absl::DataLossError("the Merkle tree lost its last leaves");
-    }
-  }
   // Events committed but not hashed before the last stop (normally none:
   // Close waits for the merkler).
   return ExtendTree(head);
+}
+
+absl::Status RocksDbEventLog::DropV1Tree() {
+  // Format 1 keyed leaf blocks 'l'..., nodes 'n'... and "size" in CF
+  // "merkle"; format 2's blocks are 'b'..., below them all.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), merkle_cf_));
+  it->Seek("l");
+  const bool v1 = it->Valid();
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the Merkle tree"));
+  it.reset();
+  if (!v1) return absl::OkStatus();
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_,
+                               AsSlice(kMerkleSizeKey), &value);
+  if (!s.IsNotFound()) {
+    RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree size"));
+    // A format-2 store never holds format-1 keys: someone added them, and
+    // dropping the tree would erase the evidence of other changes.
+    return absl::DataLossError(
+        "the Merkle tree holds keys of format 1 beside its format-2 blocks: "
+        "the store was altered behind nenep's back");
+  }
+  logging::Warn(
+      "the Merkle tree is in format 1 (nenep before 2026-11-30): dropping "
+      "it to rehash the log into format 2; the signed tree heads still "
+      "attest the earlier roots (nenep verify checks them)");
+  rocksdb::WriteBatch batch;
+  // Every format-1 key: 'l'..., 'n'..., "size".
+  batch.DeleteRange(merkle_cf_, "l", "t");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &batch), "dropping the format-1 tree");
 }
 
 absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
@@ -106,8 +136,7 @@ absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
   const absl::Time start = absl::Now();
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-  std::string block, value;
-  rocksdb::Status s;
+  std::string block;
   Position p = 1;
   for (it->SeekToFirst(); p <= size; it->Next(), ++p) {
     if (p % 65536 == 0 && merkle_closing_.load()) {
@@ -121,10 +150,13 @@ absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
     }
     const std::string leaf = merkle::LeafHash(AsView(it->value()));
     if ((p - 1) % kMerkleLeavesPerBlock == 0) {
-      s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
-                   AsSlice(MerkleLeafBlockKey((p - 1) / kMerkleLeavesPerBlock)),
-                   &block);
-      if (!s.ok()) block.clear();
+      absl::StatusOr<std::string> b =
+          BlockValue((p - 1) / kMerkleLeavesPerBlock);
+      if (b.ok()) {
+        block = *std::move(b);
+      } else {
+        block.clear();
+      }
     }
     const size_t offset =
         ((p - 1) % kMerkleLeavesPerBlock) * merkle::kHashBytes;
@@ -138,13 +170,14 @@ absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
     absl::Status node_status;
     builder->Add(leaf, [&](int level, uint64_t index, absl::string_view h) {
       if (!IsStoredMerkleLevel(level) || !node_status.ok()) return;
-      s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
-                   AsSlice(MerkleNodeKey(level, index)), &value);
-      if (!s.ok() || value != h) {
+      // A node is stored in the block that completes it: this one.
+      const size_t at = MerkleNodeOffset(level);
+      if (block.size() < at + merkle::kHashBytes ||
+          block.compare(at, merkle::kHashBytes, h.data(), h.size()) != 0) {
         node_status = absl::DataLossError(absl::StrCat(
             "the events at positions ", (index << level) + 1, " .. ", p,
             " do not match the Merkle tree (node (", level, ", ", index, ") ",
-            s.ok() ? "differs" : s.ToString(),
+            block.size() < at + merkle::kHashBytes ? "is missing" : "differs",
             "): the store was altered behind nenep's back"));
       }
     });
@@ -224,21 +257,20 @@ absl::Status RocksDbEventLog::AddLeaves(
     const std::vector<absl::string_view>& runs) {
   size_t bytes = 0;
   for (absl::string_view run : runs) bytes += run.size();
-  rocksdb::WriteBatch batch(bytes / merkle::kHashBytes * 36 + 1024);
+  rocksdb::WriteBatch batch(bytes / merkle::kHashBytes * 40 + 1024);
   for (absl::string_view run : runs) {
     for (size_t at = 0; at + merkle::kHashBytes <= run.size();
          at += merkle::kHashBytes) {
       const absl::string_view leaf = run.substr(at, merkle::kHashBytes);
       leaf_block_.append(leaf.data(), leaf.size());
-      builder_->Add(leaf, [&](int level, uint64_t index, absl::string_view h) {
-        if (IsStoredMerkleLevel(level)) {
-          batch.Put(merkle_cf_, AsSlice(MerkleNodeKey(level, index)),
-                    AsSlice(h));
-        }
+      // The nodes of levels 4 and up that this leaf completes, in level
+      // order; only the last leaf of a block completes any.
+      builder_->Add(leaf, [&](int level, uint64_t, absl::string_view h) {
+        if (IsStoredMerkleLevel(level)) leaf_block_.append(h.data(), h.size());
       });
       if (builder_->size() % kMerkleLeavesPerBlock == 0) {
         batch.Put(merkle_cf_,
-                  AsSlice(MerkleLeafBlockKey(
+                  AsSlice(MerkleBlockKey(
                       builder_->size() / kMerkleLeavesPerBlock - 1)),
                   AsSlice(leaf_block_));
         leaf_block_.clear();
@@ -246,20 +278,16 @@ absl::Status RocksDbEventLog::AddLeaves(
     }
   }
   const uint64_t size = builder_->size();
-  if (!leaf_block_.empty()) {
-    batch.Put(merkle_cf_,
-              AsSlice(MerkleLeafBlockKey(size / kMerkleLeavesPerBlock)),
-              AsSlice(leaf_block_));
-  }
-  batch.Put(merkle_cf_, AsSlice(kMerkleSizeKey),
-            AsSlice(EncodeFixed64BE(size)));
+  batch.Put(meta_cf_, AsSlice(kMerkleOpenBlockKey), AsSlice(leaf_block_));
+  batch.Put(meta_cf_, AsSlice(kMerkleSizeKey), AsSlice(EncodeFixed64BE(size)));
   // No WAL: the tree is recomputed from the log past its last flushed size
-  // (the size and the nodes are in one column family, flushed together).
+  // (the column families are flushed together: atomic_flush).
   rocksdb::WriteOptions wo;
   wo.disableWAL = true;
   RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "writing the Merkle tree"));
   absl::MutexLock lock(&tree_mu_);
   tree_size_ = size;
+  open_leaves_ = leaf_block_;
   return absl::OkStatus();
 }
 
@@ -326,25 +354,45 @@ absl::StatusOr<std::string> RocksDbEventLog::TreeNode(int level,
   return node;
 }
 
+absl::StatusOr<std::string> RocksDbEventLog::BlockValue(uint64_t block) const {
+  {
+    absl::MutexLock lock(&tree_mu_);
+    if (block == tree_size_ / kMerkleLeavesPerBlock) return open_leaves_;
+    if (block > tree_size_ / kMerkleLeavesPerBlock) {
+      return absl::OutOfRangeError(absl::StrCat("Merkle block ", block,
+                                                " is beyond the tree's ",
+                                                tree_size_, " leaves"));
+    }
+  }
+  // Complete blocks are written before the size that covers them is
+  // published, and never change.
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
+                               AsSlice(MerkleBlockKey(block)), &value);
+  if (s.IsNotFound()) {
+    return absl::DataLossError(absl::StrCat(
+        "the Merkle tree lost leaves ", block * kMerkleLeavesPerBlock, " .. ",
+        block * kMerkleLeavesPerBlock + kMerkleLeavesPerBlock - 1));
+  }
+  RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree"));
+  return value;
+}
+
 absl::StatusOr<std::string> RocksDbEventLog::ReadTreeNode(
     int level, uint64_t index) const {
   if (!IsStoredMerkleLevel(level)) {
     // Levels 1-3 are not stored: hash the node's 2^level leaves, which lie
-    // in one leaf block (one read, not one per leaf).
+    // in one block (one read, not one per leaf).
     static_assert(kMerkleLeavesPerBlock % 8 == 0);
     const uint64_t first = index << level;
     const uint64_t count = uint64_t{1} << level;
-    std::string block;
-    rocksdb::Status s = db_->Get(
-        rocksdb::ReadOptions(), merkle_cf_,
-        AsSlice(MerkleLeafBlockKey(first / kMerkleLeavesPerBlock)), &block);
+    ASSIGN_OR_RETURN(std::string block,
+                     BlockValue(first / kMerkleLeavesPerBlock));
     const size_t at = (first % kMerkleLeavesPerBlock) * merkle::kHashBytes;
-    if (s.IsNotFound() ||
-        (s.ok() && block.size() < at + count * merkle::kHashBytes)) {
+    if (block.size() < at + count * merkle::kHashBytes) {
       return absl::DataLossError(absl::StrCat(
           "the Merkle tree lost leaves ", first, " .. ", first + count - 1));
     }
-    RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree"));
     std::vector<std::string> nodes;
     nodes.reserve(count);
     for (uint64_t i = 0; i < count; ++i) {
@@ -361,28 +409,24 @@ absl::StatusOr<std::string> RocksDbEventLog::ReadTreeNode(
     }
     return nodes.front();
   }
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), merkle_cf_,
-                               AsSlice(MerkleNodeKey(level, index)), &value);
-  if (s.IsNotFound()) {
+  ASSIGN_OR_RETURN(std::string block,
+                   BlockValue(MerkleNodeBlock(level, index)));
+  const size_t at = MerkleNodeOffset(level);
+  if (block.size() < at + merkle::kHashBytes) {
     return absl::DataLossError(
         absl::StrCat("the Merkle tree lost node (", level, ", ", index, ")"));
   }
-  RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree"));
-  return value;
+  return block.substr(at, merkle::kHashBytes);
 }
 
 absl::StatusOr<std::string> RocksDbEventLog::StoredLeaf(uint64_t index) const {
-  std::string block;
-  rocksdb::Status s = db_->Get(
-      rocksdb::ReadOptions(), merkle_cf_,
-      AsSlice(MerkleLeafBlockKey(index / kMerkleLeavesPerBlock)), &block);
+  ASSIGN_OR_RETURN(std::string block,
+                   BlockValue(index / kMerkleLeavesPerBlock));
   const size_t at = (index % kMerkleLeavesPerBlock) * merkle::kHashBytes;
-  if (s.IsNotFound() || (s.ok() && block.size() < at + merkle::kHashBytes)) {
+  if (block.size() < at + merkle::kHashBytes) {
     return absl::DataLossError(
         absl::StrCat("the Merkle tree lost leaf ", index));
   }
-  RETURN_IF_ERROR(FromRocks(s, "reading the Merkle tree"));
   return block.substr(at, merkle::kHashBytes);
 }
 

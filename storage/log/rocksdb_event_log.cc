@@ -86,9 +86,13 @@ absl::Status RocksDbEventLog::Init() {
     requests_cf.write_buffer_size = 16 << 20;
   }
 
-  // The Merkle tree: SHA-256 hashes do not compress.
+  // The Merkle tree: SHA-256 hashes do not compress. Its blocks are
+  // written once under growing keys (FORMAT.md), so, as for the log, its
+  // sorted runs are moved and never rewritten.
   rocksdb::ColumnFamilyOptions merkle_cf(base);
   merkle_cf.compression = rocksdb::kNoCompression;
+  merkle_cf.compaction_style = rocksdb::kCompactionStyleUniversal;
+  merkle_cf.compaction_options_universal.allow_trivial_move = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(base)},

@@ -245,6 +245,13 @@ class RocksDbEventLog final : public EventLog {
   absl::Status AddLeaves(const std::vector<absl::string_view>& runs);
   // The stored hash of leaf `index` (within TreeSize()).
   absl::StatusOr<std::string> StoredLeaf(uint64_t index) const;
+  // The value of Merkle block `block`: its leaves and the nodes it
+  // completes, or for the open block the leaves it has so far.
+  absl::StatusOr<std::string> BlockValue(uint64_t block) const
+      ABSL_LOCKS_EXCLUDED(tree_mu_);
+  // A store whose tree is in format 1 (before the blocks): its tree is
+  // dropped, to be rehashed from the log.
+  absl::Status DropV1Tree();
   // TreeNode() of a node above the leaves, from the store (no cache).
   absl::StatusOr<std::string> ReadTreeNode(int level, uint64_t index) const;
 
@@ -320,7 +327,9 @@ class RocksDbEventLog final : public EventLog {
 
   // The Merkle tree: the builder is the merkler thread's (and Init's).
   std::unique_ptr<merkle::MerkleBuilder> builder_;
-  std::string leaf_block_;  // hashes of the leaves of the last, open block
+  // The open block as the merkler builds it: the hashes of its leaves
+  // (then of the nodes it completes, just before it is written).
+  std::string leaf_block_;
   absl::Mutex merkle_mu_;
   std::deque<std::pair<Position, std::string>> merkle_queue_
       ABSL_GUARDED_BY(merkle_mu_);
@@ -328,6 +337,8 @@ class RocksDbEventLog final : public EventLog {
   bool merkle_stopping_ ABSL_GUARDED_BY(merkle_mu_) = false;
   mutable absl::Mutex tree_mu_;
   uint64_t tree_size_ ABSL_GUARDED_BY(tree_mu_) = 0;
+  // The leaves of the open block (tree_size_ % 16 of them), for readers.
+  std::string open_leaves_ ABSL_GUARDED_BY(tree_mu_);
   // Complete Merkle nodes above the leaves, as TreeNode() read or hashed
   // them: they never change, and the top of the tree and its right edge are
   // in nearly every proof. Cleared when it reaches kNodeCacheEntries.

@@ -43,8 +43,9 @@ absl::StatusOr<VerifyReport> VerifyStore(
   if (!s.ok()) return FromRocks(s, absl::StrCat("opening ", data_dir));
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::ColumnFamilyHandle *log = nullptr, *merkle = nullptr,
-                              *state = nullptr;
+                              *state = nullptr, *meta = nullptr;
   for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == rocksdb::kDefaultColumnFamilyName) meta = handles[i];
     if (names[i] == kLogCf) log = handles[i];
     if (names[i] == kMerkleCf) merkle = handles[i];
     if (names[i] == kStateCf) state = handles[i];
@@ -62,12 +63,19 @@ absl::StatusOr<VerifyReport> VerifyStore(
   auto problem = [&](Position p, std::string what) {
     report.problems.push_back({p, std::move(what)});
   };
-  std::string value;
-  if (merkle != nullptr &&
-      db->Get(rocksdb::ReadOptions(), merkle, AsSlice(kMerkleSizeKey), &value)
+  // The tree (format 2; a store of format 1 counts as having none until
+  // nenepd converts it) and the leaves of its open block.
+  std::string value, open;
+  if (merkle != nullptr && meta != nullptr &&
+      db->Get(rocksdb::ReadOptions(), meta, AsSlice(kMerkleSizeKey), &value)
           .ok() &&
       value.size() == 8) {
     report.tree_size = DecodeFixed64BE(value);
+    if (!db->Get(rocksdb::ReadOptions(), meta, AsSlice(kMerkleOpenBlockKey),
+                 &open)
+             .ok()) {
+      open.clear();
+    }
   }
   // Signed heads, by size.
   std::map<uint64_t, v1::SignedTreeHeadRecord> heads;
@@ -93,10 +101,8 @@ absl::StatusOr<VerifyReport> VerifyStore(
     it->SeekToLast();
     if (it->Valid()) ParseLogKey(AsView(it->key()), &last);
   }
-  // The tree is read in key order alongside the log: one cursor over the
-  // leaf blocks and one per level of stored nodes (each level's nodes
-  // complete in index order), so that a stored value costs a Next(), not
-  // a point lookup.
+  // The tree's blocks are read in key order alongside the log, so that a
+  // block costs a Next(), not a point lookup.
   struct Cursor {
     std::unique_ptr<rocksdb::Iterator> it;
     // The value stored under `key`, or false. Keys come in increasing
@@ -116,24 +122,30 @@ absl::StatusOr<VerifyReport> VerifyStore(
     return Cursor{std::unique_ptr<rocksdb::Iterator>(
         db->NewIterator(rocksdb::ReadOptions(), merkle))};
   };
-  // The stored leaves, to tell a reordering from an alteration.
   uint64_t cached_block = ~uint64_t{0};
   std::string block;
   Cursor blocks;
   if (merkle != nullptr) blocks = cursor();
-  auto stored_leaf = [&](uint64_t index) -> std::string {
-    if (merkle == nullptr || index >= report.tree_size) return "";
-    const uint64_t b = index / kMerkleLeavesPerBlock;
+  // The value of block b: its leaves and the nodes it completes.
+  auto stored_block = [&](uint64_t b) -> const std::string& {
     if (b != cached_block) {
       cached_block = b;
-      if (!blocks.Read(MerkleLeafBlockKey(b), &block)) block.clear();
+      if (b == report.tree_size / kMerkleLeavesPerBlock) {
+        block = open;
+      } else if (!blocks.Read(MerkleBlockKey(b), &block)) {
+        block.clear();
+      }
     }
-    const size_t at = (index % kMerkleLeavesPerBlock) * merkle::kHashBytes;
-    if (block.size() < at + merkle::kHashBytes) return "";
-    return block.substr(at, merkle::kHashBytes);
+    return block;
   };
-  std::vector<Cursor> levels;
-  std::string stored;
+  // The stored leaves, to tell a reordering from an alteration.
+  auto stored_leaf = [&](uint64_t index) -> std::string {
+    if (merkle == nullptr || index >= report.tree_size) return "";
+    const std::string& leaves = stored_block(index / kMerkleLeavesPerBlock);
+    const size_t at = (index % kMerkleLeavesPerBlock) * merkle::kHashBytes;
+    if (leaves.size() < at + merkle::kHashBytes) return "";
+    return leaves.substr(at, merkle::kHashBytes);
+  };
   merkle::MerkleBuilder builder;
   v1::LogRecord record;  // reused: its strings keep their capacity
   std::unique_ptr<rocksdb::Iterator> it(
@@ -181,11 +193,12 @@ absl::StatusOr<VerifyReport> VerifyStore(
           p > report.tree_size) {
         return;
       }
-      while (levels.size() <= static_cast<size_t>(level)) {
-        levels.push_back(cursor());
-      }
-      if (!levels[level].Read(MerkleNodeKey(level, index), &stored) ||
-          stored != hash) {
+      // Stored in the block that completes it: this event's.
+      const std::string& stored = stored_block((p - 1) / kMerkleLeavesPerBlock);
+      const size_t at = MerkleNodeOffset(level);
+      if (stored.size() < at + merkle::kHashBytes ||
+          stored.compare(at, merkle::kHashBytes, hash.data(), hash.size()) !=
+              0) {
         problem((index << level) + 1,
                 absl::StrCat("Merkle node (", level, ", ", index,
                              ") differs from the tree recomputed from the "
@@ -218,7 +231,6 @@ absl::StatusOr<VerifyReport> VerifyStore(
   s = it->status();
   it.reset();
   blocks.it.reset();
-  levels.clear();
   close();
   RETURN_IF_ERROR(FromRocks(s, "reading the log"));
   if (report.tree_size > last) {

@@ -1,6 +1,7 @@
 #include "storage/log/rocksdb_event_log.h"
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -504,6 +505,126 @@ TEST_F(RocksDbEventLogTest, MerkleTreeFollowsTheLogAndSurvivesReopen) {
   ASSERT_EQ(log_->AwaitTree(41, absl::Seconds(10)), 41u);
   want.Add(merkle::LeafHash(*log_->RawRecord(41)));
   EXPECT_EQ(*merkle::Root(reopened, 41), *merkle::Root(want, 41));
+}
+
+rocksdb::Slice KeySlice(absl::string_view key) {
+  return rocksdb::Slice(key.data(), key.size());
+}
+
+// Runs `fn` on the closed store's RocksDB, behind the log's back, with the
+// handles of the default, log and merkle column families.
+void WithRawStore(
+    const std::string& dir,
+    const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle* meta,
+                             rocksdb::ColumnFamilyHandle* merkle)>& fn) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name :
+       {"default", kLogCf, kRequestsCf, kStateCf, kMerkleCf}) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &db).ok());
+  fn(db, handles[0], handles[4]);
+  for (auto* h : handles)
+    db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  delete db;
+}
+
+// The tree's blocks (FORMAT.md): 16 leaves, then the nodes of levels 4 and
+// up that the block completes; a changed node is found at open.
+TEST_F(RocksDbEventLogTest, MerkleBlocksHoldLeavesAndTheNodesTheyComplete) {
+  for (int i = 1; i <= 40; ++i) {
+    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
+  }
+  ASSERT_EQ(log_->AwaitTree(40, absl::Seconds(10)), 40u);
+  merkle::MemoryTree want;
+  for (Position p = 1; p <= 40; ++p) {
+    want.Add(merkle::LeafHash(*log_->RawRecord(p)));
+  }
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  WithRawStore(dir_.Sub("db"), [&](rocksdb::DB* db,
+                                   rocksdb::ColumnFamilyHandle* meta,
+                                   rocksdb::ColumnFamilyHandle* merkle) {
+    std::string b0, b1, open, size;
+    ASSERT_TRUE(db->Get({}, merkle, MerkleBlockKey(0), &b0).ok());
+    ASSERT_TRUE(db->Get({}, merkle, MerkleBlockKey(1), &b1).ok());
+    EXPECT_TRUE(db->Get({}, merkle, MerkleBlockKey(2), &open).IsNotFound());
+    ASSERT_TRUE(db->Get({}, meta, KeySlice(kMerkleOpenBlockKey), &open).ok());
+    ASSERT_TRUE(db->Get({}, meta, KeySlice(kMerkleSizeKey), &size).ok());
+    EXPECT_EQ(DecodeFixed64BE(size), 40u);
+    // Block 0 completes node (4, 0); block 1 completes (4, 1) and (5, 0).
+    ASSERT_EQ(b0.size(), 17u * 32);
+    ASSERT_EQ(b1.size(), 18u * 32);
+    EXPECT_EQ(b0.substr(0, 32), *want.Node(0, 0));
+    EXPECT_EQ(b1.substr(15 * 32, 32), *want.Node(0, 31));
+    EXPECT_EQ(b0.substr(MerkleNodeOffset(4), 32), *want.Node(4, 0));
+    EXPECT_EQ(b1.substr(MerkleNodeOffset(4), 32), *want.Node(4, 1));
+    EXPECT_EQ(b1.substr(MerkleNodeOffset(5), 32), *want.Node(5, 0));
+    EXPECT_EQ(MerkleNodeBlock(5, 0), 1u);
+    // The open block: leaves 32 .. 39.
+    ASSERT_EQ(open.size(), 8u * 32);
+    EXPECT_EQ(open.substr(7 * 32), *want.Node(0, 39));
+    // Change node (5, 0).
+    b1[MerkleNodeOffset(5)] ^= 0x01;
+    ASSERT_TRUE(db->Put({}, merkle, MerkleBlockKey(1), b1).ok());
+  });
+  LogOptions options;
+  options.data_dir = dir_.Sub("db");
+  EXPECT_THAT(
+      OpenRocksDbEventLog(std::move(options)).status(),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("node (5, 0) differs")));
+}
+
+// A store whose tree is in format 1 (nodes keyed by level) opens and its
+// tree is rehashed into blocks; format-1 keys added to a format-2 store are
+// refused rather than taken as a reason to drop the tree.
+TEST_F(RocksDbEventLogTest, AFormatOneTreeIsRehashedAndAForgedOneRefused) {
+  for (int i = 1; i <= 40; ++i) {
+    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
+  }
+  ASSERT_EQ(log_->AwaitTree(40, absl::Seconds(10)), 40u);
+  const std::string root = *merkle::Root(LogTree(log_.get()), 40);
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  // Made into format 1: "size", leaf blocks 'l' and nodes 'n' in CF merkle.
+  WithRawStore(dir_.Sub("db"), [&](rocksdb::DB* db,
+                                   rocksdb::ColumnFamilyHandle* meta,
+                                   rocksdb::ColumnFamilyHandle* merkle) {
+    ASSERT_TRUE(db->Delete({}, meta, KeySlice(kMerkleSizeKey)).ok());
+    ASSERT_TRUE(db->Delete({}, meta, KeySlice(kMerkleOpenBlockKey)).ok());
+    ASSERT_TRUE(db->DeleteRange({}, merkle, "b", "c").ok());
+    ASSERT_TRUE(db->Put({}, merkle, "l" + EncodeFixed64BE(0), "x").ok());
+    ASSERT_TRUE(db->Put({}, merkle, "n\x04" + EncodeFixed64BE(0), "y").ok());
+    ASSERT_TRUE(
+        db->Put({}, merkle, KeySlice(kMerkleV1SizeKey), EncodeFixed64BE(40))
+            .ok());
+  });
+  Open();
+  EXPECT_EQ(log_->TreeSize(), 40u);
+  EXPECT_EQ(*merkle::Root(LogTree(log_.get()), 40), root);
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  WithRawStore(
+      dir_.Sub("db"), [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
+                          rocksdb::ColumnFamilyHandle* merkle) {
+        std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, merkle));
+        it->Seek("l");
+        EXPECT_FALSE(it->Valid()) << "format-1 keys are left";
+        std::string block;
+        EXPECT_TRUE(db->Get({}, merkle, MerkleBlockKey(1), &block).ok());
+        it.reset();
+        ASSERT_TRUE(
+            db->Put({}, merkle, KeySlice(kMerkleV1SizeKey), EncodeFixed64BE(40))
+                .ok());
+      });
+  LogOptions options;
+  options.data_dir = dir_.Sub("db");
+  EXPECT_THAT(
+      OpenRocksDbEventLog(std::move(options)).status(),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("keys of format 1")));
 }
 
 // Changes made to the store behind nenep's back: the open fails, naming
