@@ -21,6 +21,10 @@ namespace {
 constexpr size_t kChunk = 4096;  // leaves per batch written
 // Leaves waiting for the merkler before the syncer waits for it.
 constexpr size_t kMaxMerkleLag = 500000;
+// The merkler lets small groups gather this long (or until a chunk waits)
+// so that it writes once per few milliseconds, not once per group of a few
+// single-event appends. A reader waiting for the tree (AwaitTree) wakes it.
+constexpr absl::Duration kMerkleDelay = absl::Milliseconds(5);
 
 }  // namespace
 
@@ -223,9 +227,14 @@ void RocksDbEventLog::MerklerLoop() {
         return !merkle_queue_.empty() || merkle_stopping_;
       };
       merkle_mu_.Await(absl::Condition(&ready));
+      auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(merkle_mu_) {
+        return merkle_queued_ >= kChunk || merkle_stopping_ || merkle_wanted_;
+      };
+      merkle_mu_.AwaitWithTimeout(absl::Condition(&full), kMerkleDelay);
       if (merkle_queue_.empty()) return;  // stopping, and all hashed
       chunks.swap(merkle_queue_);
       merkle_queued_ = 0;
+      merkle_wanted_ = false;
     }
     absl::Status s;
     std::vector<absl::string_view> views;
@@ -319,6 +328,10 @@ uint64_t RocksDbEventLog::TreeSize() const {
 
 uint64_t RocksDbEventLog::AwaitTree(uint64_t size,
                                     absl::Duration timeout) const {
+  if (TreeSize() < size) {
+    absl::MutexLock lock(&merkle_mu_);
+    merkle_wanted_ = true;  // write what is queued now
+  }
   absl::MutexLock lock(&tree_mu_);
   auto reached = [this, size]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_mu_) {
     return tree_size_ >= size;

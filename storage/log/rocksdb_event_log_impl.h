@@ -330,11 +330,13 @@ class RocksDbEventLog final : public EventLog {
   // The open block as the merkler builds it: the hashes of its leaves
   // (then of the nodes it completes, just before it is written).
   std::string leaf_block_;
-  absl::Mutex merkle_mu_;
+  mutable absl::Mutex merkle_mu_;
   std::deque<std::pair<Position, std::string>> merkle_queue_
       ABSL_GUARDED_BY(merkle_mu_);
   size_t merkle_queued_ ABSL_GUARDED_BY(merkle_mu_) = 0;
   bool merkle_stopping_ ABSL_GUARDED_BY(merkle_mu_) = false;
+  // A reader waits for the tree: write now rather than gather more.
+  mutable bool merkle_wanted_ ABSL_GUARDED_BY(merkle_mu_) = false;
   mutable absl::Mutex tree_mu_;
   uint64_t tree_size_ ABSL_GUARDED_BY(tree_mu_) = 0;
   // The leaves of the open block (tree_size_ % 16 of them), for readers.
