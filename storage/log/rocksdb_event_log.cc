@@ -25,9 +25,6 @@ namespace nenep::storage {
 namespace internal {
 namespace {
 
-// Names the calling thread (at most 15 characters) for top, perf and gdb.
-void NameThread(const char* name) { pthread_setname_np(pthread_self(), name); }
-
 rocksdb::Options BaseOptions(const LogOptions& options,
                              std::shared_ptr<rocksdb::Cache> cache) {
   rocksdb::Options o;
@@ -257,22 +254,17 @@ absl::Status RocksDbEventLog::Init() {
   }
   RETURN_IF_ERROR(CatchUpIndex(checkpoint, head));
   RETURN_IF_ERROR(InitTree(head));
-  merkler_ = std::thread([this] {
-    NameThread("nenep-merkler");
-    MerklerLoop();
-  });
-  indexer_ = std::thread([this] {
-    NameThread("nenep-indexer");
-    IndexerLoop();
-  });
-  syncer_ = std::thread([this] {
-    NameThread("nenep-syncer");
-    SyncerLoop();
-  });
-  committer_ = std::thread([this] {
-    NameThread("nenep-committer");
-    CommitterLoop();
-  });
+  // Named for top, perf and gdb (at most 15 characters).
+  auto start = [this](const char* name, void (RocksDbEventLog::*loop)()) {
+    return std::thread([this, name, loop] {
+      pthread_setname_np(pthread_self(), name);
+      (this->*loop)();
+    });
+  };
+  merkler_ = start("nenep-merkler", &RocksDbEventLog::MerklerLoop);
+  indexer_ = start("nenep-indexer", &RocksDbEventLog::IndexerLoop);
+  syncer_ = start("nenep-syncer", &RocksDbEventLog::SyncerLoop);
+  committer_ = start("nenep-committer", &RocksDbEventLog::CommitterLoop);
   return absl::OkStatus();
 }
 

@@ -87,6 +87,23 @@ class RocksDbEventLogTest : public ::testing::Test {
   }
   void SetUp() override { Open(); }
 
+  // Appends events "1" .. "n" to stream "s", waits for the Merkle tree to
+  // cover them and closes the log.
+  void AppendAndClose(int n) {
+    for (int i = 1; i <= n; ++i) {
+      ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
+    }
+    ASSERT_EQ(log_->AwaitTree(n, absl::Seconds(10)), static_cast<uint64_t>(n));
+    ASSERT_TRUE(log_->Close().ok());
+    log_.reset();
+  }
+  // What opening the closed store answers.
+  absl::Status OpenStatus() {
+    LogOptions options;
+    options.data_dir = dir_.Sub("db");
+    return OpenRocksDbEventLog(std::move(options)).status();
+  }
+
   std::vector<Record> All() {
     absl::StatusOr<std::vector<Record>> r =
         log_->ReadAll(0, Direction::kForward, 1 << 30);
@@ -511,12 +528,15 @@ rocksdb::Slice KeySlice(absl::string_view key) {
   return rocksdb::Slice(key.data(), key.size());
 }
 
-// Runs `fn` on the closed store's RocksDB, behind the log's back, with the
-// handles of the default, log and merkle column families.
-void WithRawStore(
-    const std::string& dir,
-    const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle* meta,
-                             rocksdb::ColumnFamilyHandle* merkle)>& fn) {
+// The column families of a closed store, opened behind the log's back.
+struct RawStore {
+  rocksdb::DB* db;
+  rocksdb::ColumnFamilyHandle* meta;  // "default"
+  rocksdb::ColumnFamilyHandle* log;
+  rocksdb::ColumnFamilyHandle* merkle;
+};
+void WithRawStore(const std::string& dir,
+                  const std::function<void(const RawStore&)>& fn) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name :
        {"default", kLogCf, kRequestsCf, kStateCf, kMerkleCf}) {
@@ -526,7 +546,7 @@ void WithRawStore(
   rocksdb::DB* db = nullptr;
   ASSERT_TRUE(
       rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &db).ok());
-  fn(db, handles[0], handles[4]);
+  fn(RawStore{db, handles[0], handles[1], handles[4]});
   for (auto* h : handles)
     db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   delete db;
@@ -535,19 +555,17 @@ void WithRawStore(
 // The tree's blocks (FORMAT.md): 16 leaves, then the nodes of levels 4 and
 // up that the block completes; a changed node is found at open.
 TEST_F(RocksDbEventLogTest, MerkleBlocksHoldLeavesAndTheNodesTheyComplete) {
-  for (int i = 1; i <= 40; ++i) {
-    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
-  }
-  ASSERT_EQ(log_->AwaitTree(40, absl::Seconds(10)), 40u);
   merkle::MemoryTree want;
+  AppendAndClose(40);
+  Open();
   for (Position p = 1; p <= 40; ++p) {
     want.Add(merkle::LeafHash(*log_->RawRecord(p)));
   }
   ASSERT_TRUE(log_->Close().ok());
   log_.reset();
-  WithRawStore(dir_.Sub("db"), [&](rocksdb::DB* db,
-                                   rocksdb::ColumnFamilyHandle* meta,
-                                   rocksdb::ColumnFamilyHandle* merkle) {
+  WithRawStore(dir_.Sub("db"), [&](const RawStore& raw) {
+    rocksdb::DB* db = raw.db;
+    rocksdb::ColumnFamilyHandle *meta = raw.meta, *merkle = raw.merkle;
     std::string b0, b1, open, size;
     ASSERT_TRUE(db->Get({}, merkle, MerkleBlockKey(0), &b0).ok());
     ASSERT_TRUE(db->Get({}, merkle, MerkleBlockKey(1), &b1).ok());
@@ -571,28 +589,23 @@ TEST_F(RocksDbEventLogTest, MerkleBlocksHoldLeavesAndTheNodesTheyComplete) {
     b1[MerkleNodeOffset(5)] ^= 0x01;
     ASSERT_TRUE(db->Put({}, merkle, MerkleBlockKey(1), b1).ok());
   });
-  LogOptions options;
-  options.data_dir = dir_.Sub("db");
-  EXPECT_THAT(
-      OpenRocksDbEventLog(std::move(options)).status(),
-      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("node (5, 0) differs")));
+  EXPECT_THAT(OpenStatus(), StatusIs(absl::StatusCode::kDataLoss,
+                                     HasSubstr("node (5, 0) differs")));
 }
 
 // A store whose tree is in format 1 (nodes keyed by level) opens and its
 // tree is rehashed into blocks; format-1 keys added to a format-2 store are
 // refused rather than taken as a reason to drop the tree.
 TEST_F(RocksDbEventLogTest, AFormatOneTreeIsRehashedAndAForgedOneRefused) {
-  for (int i = 1; i <= 40; ++i) {
-    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
-  }
-  ASSERT_EQ(log_->AwaitTree(40, absl::Seconds(10)), 40u);
+  AppendAndClose(40);
+  Open();
   const std::string root = *merkle::Root(LogTree(log_.get()), 40);
   ASSERT_TRUE(log_->Close().ok());
   log_.reset();
   // Made into format 1: "size", leaf blocks 'l' and nodes 'n' in CF merkle.
-  WithRawStore(dir_.Sub("db"), [&](rocksdb::DB* db,
-                                   rocksdb::ColumnFamilyHandle* meta,
-                                   rocksdb::ColumnFamilyHandle* merkle) {
+  WithRawStore(dir_.Sub("db"), [&](const RawStore& raw) {
+    rocksdb::DB* db = raw.db;
+    rocksdb::ColumnFamilyHandle *meta = raw.meta, *merkle = raw.merkle;
     ASSERT_TRUE(db->Delete({}, meta, KeySlice(kMerkleSizeKey)).ok());
     ASSERT_TRUE(db->Delete({}, meta, KeySlice(kMerkleOpenBlockKey)).ok());
     ASSERT_TRUE(db->DeleteRange({}, merkle, "b", "c").ok());
@@ -607,55 +620,31 @@ TEST_F(RocksDbEventLogTest, AFormatOneTreeIsRehashedAndAForgedOneRefused) {
   EXPECT_EQ(*merkle::Root(LogTree(log_.get()), 40), root);
   ASSERT_TRUE(log_->Close().ok());
   log_.reset();
-  WithRawStore(
-      dir_.Sub("db"), [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta,
-                          rocksdb::ColumnFamilyHandle* merkle) {
-        std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, merkle));
-        it->Seek("l");
-        EXPECT_FALSE(it->Valid()) << "format-1 keys are left";
-        std::string block;
-        EXPECT_TRUE(db->Get({}, merkle, MerkleBlockKey(1), &block).ok());
-        it.reset();
-        ASSERT_TRUE(
-            db->Put({}, merkle, KeySlice(kMerkleV1SizeKey), EncodeFixed64BE(40))
-                .ok());
-      });
-  LogOptions options;
-  options.data_dir = dir_.Sub("db");
-  EXPECT_THAT(
-      OpenRocksDbEventLog(std::move(options)).status(),
-      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("keys of format 1")));
+  WithRawStore(dir_.Sub("db"), [&](const RawStore& raw) {
+    rocksdb::DB* db = raw.db;
+    rocksdb::ColumnFamilyHandle *meta = raw.meta, *merkle = raw.merkle;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, merkle));
+    it->Seek("l");
+    EXPECT_FALSE(it->Valid()) << "format-1 keys are left";
+    std::string block;
+    EXPECT_TRUE(db->Get({}, merkle, MerkleBlockKey(1), &block).ok());
+    it.reset();
+    ASSERT_TRUE(
+        db->Put({}, merkle, KeySlice(kMerkleV1SizeKey), EncodeFixed64BE(40))
+            .ok());
+  });
+  EXPECT_THAT(OpenStatus(), StatusIs(absl::StatusCode::kDataLoss,
+                                     HasSubstr("keys of format 1")));
 }
 
 // Changes made to the store behind nenep's back: the open fails, naming
 // the first position that does not match the tree.
 TEST_F(RocksDbEventLogTest, AlteredStoreFailsToOpenNamingThePosition) {
-  for (int i = 1; i <= 20; ++i) {
-    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
-  }
-  ASSERT_TRUE(log_->Close().ok());
-  log_.reset();
+  AppendAndClose(20);
   auto with_db = [&](const std::function<void(
                          rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name :
-         {"default", kLogCf, kRequestsCf, kStateCf, kMerkleCf}) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("db"), cfs,
-                                  &handles, &db)
-                    .ok());
-    fn(db, handles[1]);
-    for (auto* h : handles)
-      db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    delete db;
-  };
-  auto open_error = [&] {
-    LogOptions options;
-    options.data_dir = dir_.Sub("db");
-    return OpenRocksDbEventLog(std::move(options)).status();
+    WithRawStore(dir_.Sub("db"),
+                 [&](const RawStore& raw) { fn(raw.db, raw.log); });
   };
   std::string v12, v5, v6;
   // A flipped byte in the value of position 12.
@@ -665,7 +654,7 @@ TEST_F(RocksDbEventLogTest, AlteredStoreFailsToOpenNamingThePosition) {
     bad[bad.size() / 2] ^= 0x01;
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(12), bad).ok());
   });
-  EXPECT_THAT(open_error(), StatusIs(absl::StatusCode::kDataLoss,
+  EXPECT_THAT(OpenStatus(), StatusIs(absl::StatusCode::kDataLoss,
                                      HasSubstr("position 12 does not match")));
   // Two events swapped (position 12 restored first).
   with_db([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
@@ -675,40 +664,23 @@ TEST_F(RocksDbEventLogTest, AlteredStoreFailsToOpenNamingThePosition) {
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(5), v6).ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(6), v5).ok());
   });
-  EXPECT_THAT(open_error(), StatusIs(absl::StatusCode::kDataLoss,
+  EXPECT_THAT(OpenStatus(), StatusIs(absl::StatusCode::kDataLoss,
                                      HasSubstr("position 5 does not match")));
   // Put back, it opens again.
   with_db([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(5), v5).ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(6), v6).ok());
   });
-  EXPECT_TRUE(open_error().ok()) << open_error();
+  EXPECT_TRUE(OpenStatus().ok()) << OpenStatus();
 }
 
 TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
-  for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(i))})).ok());
-  }
-  ASSERT_TRUE(log_->Close().ok());
-  log_.reset();
-  {
-    // Delete position 3 behind the log's back.
-    rocksdb::DBOptions db_options;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name :
-         {"default", kLogCf, kRequestsCf, kStateCf, kMerkleCf}) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
+  AppendAndClose(5);
+  // Delete position 3 behind the log's back.
+  WithRawStore(dir_.Sub("db"), [](const RawStore& raw) {
     ASSERT_TRUE(
-        rocksdb::DB::Open(db_options, dir_.Sub("db"), cfs, &handles, &db).ok());
-    ASSERT_TRUE(
-        db->Delete(rocksdb::WriteOptions(), handles[1], LogKey(3)).ok());
-    for (auto* h : handles)
-      db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    delete db;
-  }
+        raw.db->Delete(rocksdb::WriteOptions(), raw.log, LogKey(3)).ok());
+  });
   {
     // The Merkle tree check at open finds it first.
     LogOptions options;
