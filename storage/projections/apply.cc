@@ -2158,6 +2158,61 @@ absl::Status Projection::State::ApplyRequest(
   return applier_->Run(events, first_position);
 }
 
+void Projection::State::PrefetchEntries(const v1::Event& e) const {
+  auto unit = [this](const std::string& id) {
+    auto it = unit_index.find(id);
+    if (it == unit_index.end()) return;
+    const Unit& u = units[it->second];
+    __builtin_prefetch(&u.created);
+    __builtin_prefetch(&u.last_parent_day);
+  };
+  auto member = [this](const std::string& id) {
+    auto it = member_index.find(id);
+    if (it != member_index.end()) __builtin_prefetch(&members[it->second]);
+  };
+  switch (e.payload_case()) {
+    case v1::Event::kSessionHeld:
+      unit(e.session_held().unit_id());
+      break;
+    case v1::Event::kMemberJoined:
+      unit(e.member_joined().cell_id());
+      break;
+    case v1::Event::kCommitmentRegistered:
+      member(e.commitment_registered().member_id());
+      break;
+    default:
+      break;
+  }
+}
+
+void Projection::State::Prefetch(const v1::Event& e) const {
+  switch (e.payload_case()) {
+    case v1::Event::kSessionHeld:
+      unit_index.prefetch(e.session_held().unit_id());
+      break;
+    case v1::Event::kMemberJoined:
+      unit_index.prefetch(e.member_joined().cell_id());
+      member_index.prefetch(e.member_joined().member_id());
+      break;
+    case v1::Event::kMemberTransferred:
+      member_index.prefetch(e.member_transferred().member_id());
+      unit_index.prefetch(e.member_transferred().to_cell_id());
+      break;
+    case v1::Event::kCommitmentRegistered: {
+      const v1::CommitmentRegistered& c = e.commitment_registered();
+      commitment_index.prefetch(c.commitment_id());
+      if (!c.member_id().empty()) member_index.prefetch(c.member_id());
+      unit_index.prefetch(c.cell_id().empty() ? c.unit_id() : c.cell_id());
+      break;
+    }
+    case v1::Event::kCommitmentEvaluated:
+      commitment_index.prefetch(e.commitment_evaluated().commitment_id());
+      break;
+    default:
+      break;
+  }
+}
+
 Projection::State::State(Folder fold, EventFetcher fetch)
     : fold_(std::move(fold)), fetch_(std::move(fetch)) {}
 

@@ -237,6 +237,12 @@ class Projection::State {
   bool InSubtree(UnitIdx u, UnitIdx root, Day d) const;
   std::string Checksum() const;
   const Folder& fold() const { return fold_; }
+  // A hint, nothing more: pulls into the cache the index slots that
+  // applying `e` will look up. A replay calls it a few events ahead, so
+  // that the lookups of a large state do not wait on memory one by one.
+  void Prefetch(const v1::Event& e) const;
+  // Then, closer to its turn, the units and members those slots name.
+  void PrefetchEntries(const v1::Event& e) const;
 
   uint64_t applied = 0;
   // Deques: references to elements stay valid as they grow, which the
