@@ -87,6 +87,7 @@ class Projection::State::Applier {
     fetched_.reset();
     for (size_t i = 0; i < events.size(); ++i) {
       index_ = i;
+      s_.PrefetchAhead(events, i);
       if (events[i]->payload_case() == v1::Event::kEventCorrected ||
           events[i]->payload_case() == v1::Event::kEventRetracted) {
         journal_ = true;
@@ -2156,6 +2157,17 @@ absl::Status Projection::State::ApplyRequest(
     absl::Span<const v1::Event* const> events, uint64_t first_position) {
   if (applier_ == nullptr) applier_ = std::make_unique<Applier>(this);
   return applier_->Run(events, first_position);
+}
+
+void Projection::State::PrefetchAhead(absl::Span<const v1::Event* const> events,
+                                      size_t i) const {
+  // 16 ahead was slower than 8 on the national replay.
+  constexpr size_t kSlotsAhead = 8;
+  constexpr size_t kEntriesAhead = 4;
+  if (i + kSlotsAhead < events.size()) Prefetch(*events[i + kSlotsAhead]);
+  if (i + kEntriesAhead < events.size()) {
+    PrefetchEntries(*events[i + kEntriesAhead]);
+  }
 }
 
 void Projection::State::PrefetchEntries(const v1::Event& e) const {

@@ -237,12 +237,14 @@ class Projection::State {
   bool InSubtree(UnitIdx u, UnitIdx root, Day d) const;
   std::string Checksum() const;
   const Folder& fold() const { return fold_; }
-  // A hint, nothing more: pulls into the cache the index slots that
-  // applying `e` will look up. A replay calls it a few events ahead, so
-  // that the lookups of a large state do not wait on memory one by one.
-  void Prefetch(const v1::Event& e) const;
-  // Then, closer to its turn, the units and members those slots name.
-  void PrefetchEntries(const v1::Event& e) const;
+  // Hints, nothing more, for event i of `events` about to be applied:
+  // pulls into the cache the index slots that the event 8 ahead will look
+  // up and the unit or member entry of the event 4 ahead, so that the
+  // lookups of a large state overlap instead of waiting on memory one by
+  // one.
+  void PrefetchAhead(absl::Span<const v1::Event* const> events, size_t i) const;
+  void Prefetch(const v1::Event& e) const;         // the index slots
+  void PrefetchEntries(const v1::Event& e) const;  // what they point to
 
   uint64_t applied = 0;
   // Deques: references to elements stay valid as they grow, which the

@@ -508,20 +508,9 @@ absl::Status Projection::Apply(absl::Span<const v1::Event* const> events,
 void Projection::ApplyLogged(
     absl::Span<const v1::Event* const> events, uint64_t first_position,
     absl::FunctionRef<void(uint64_t, const absl::Status&)> refused) {
-  // How far ahead the index slots are prefetched: enough to overlap a few
-  // cache misses, not so far that they are evicted before use.
-  constexpr size_t kPrefetchAhead = 8;
   absl::WriterMutexLock lock(&mu_);
-  for (size_t i = 0; i < std::min(kPrefetchAhead, events.size()); ++i) {
-    state_->Prefetch(*events[i]);
-  }
   for (size_t i = 0; i < events.size(); ++i) {
-    if (i + kPrefetchAhead < events.size()) {
-      state_->Prefetch(*events[i + kPrefetchAhead]);
-    }
-    if (i + kPrefetchAhead / 2 < events.size()) {
-      state_->PrefetchEntries(*events[i + kPrefetchAhead / 2]);
-    }
+    state_->PrefetchAhead(events, i);
     absl::Status s =
         state_->ApplyRequest(events.subspan(i, 1), first_position + i);
     if (!s.ok()) refused(first_position + i, s);
