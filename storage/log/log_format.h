@@ -34,6 +34,10 @@ inline constexpr absl::string_view kFormatVersion = "nenep-log-v1";
 // data directory (and of a backup directory); the log's backup goes to
 // kLogBackupDir of a backup directory.
 inline constexpr char kStreamIndexDir[] = "stream_index";
+// Table files of index entries are written into the stream index directory
+// under this prefix, then moved into the instance; a crash may leave one,
+// which the next open deletes.
+inline constexpr char kIndexIngestPrefix[] = "ingest-";
 inline constexpr char kLogBackupDir[] = "log";
 
 inline constexpr char kLogCf[] = "log";

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -141,11 +142,10 @@ absl::Status RocksDbEventLog::Init() {
                               "flushing what the WAL recovered"));
   }
 
-  // The stream index instance: entries of a stream arrive in revision order,
-  // so a per-stream insert hint makes each memtable insert cheap; prefix
-  // bloom filters answer "no such stream" without reading blocks. Small
-  // memtables bound what the index replays after a crash; universal
-  // compaction rewrites its randomly ordered keys fewer times than leveled.
+  // The stream index instance: its entries arrive as sorted table files
+  // (stream_index.cc), never through a memtable; prefix bloom filters answer
+  // "no such stream" without reading blocks; universal compaction rewrites
+  // the files' interleaved key ranges fewer times than leveled.
   {
     rocksdb::Options index_base = BaseOptions(options_, cache);
     index_base.max_background_jobs = 1;
@@ -155,8 +155,6 @@ absl::Status RocksDbEventLog::Init() {
     std::shared_ptr<const rocksdb::SliceTransform> prefix =
         std::make_shared<StreamPrefixTransform>();
     streams_cf.prefix_extractor = prefix;
-    streams_cf.memtable_insert_with_hint_prefix_extractor = prefix;
-    streams_cf.memtable_prefix_bloom_size_ratio = 0.05;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -169,6 +167,9 @@ absl::Status RocksDbEventLog::Init() {
     };
     const std::string index_dir =
         absl::StrCat(options_.data_dir, "/", kStreamIndexDir);
+    index_dir_ = index_dir;
+    streams_options_ =
+        rocksdb::Options(rocksdb::DBOptions(index_base), streams_cf);
     rocksdb::DB* index_db = nullptr;
     s = rocksdb::DB::Open(rocksdb::DBOptions(index_base), index_dir,
                           index_descriptors, &index_handles_, &index_db);
@@ -178,6 +179,16 @@ absl::Status RocksDbEventLog::Init() {
     }
     index_db_.reset(index_db);
     index_meta_cf_ = index_handles_[0];
+    // A table file of index entries that a crash left before its ingestion:
+    // its entries are indexed again from the log.
+    std::error_code ec;
+    for (const auto& file :
+         std::filesystem::directory_iterator(index_dir, ec)) {
+      if (absl::StartsWith(file.path().filename().string(),
+                           kIndexIngestPrefix)) {
+        std::filesystem::remove(file.path(), ec);
+      }
+    }
     streams_cf_ = index_handles_[1];
   }
 
@@ -263,6 +274,7 @@ absl::Status RocksDbEventLog::Init() {
   };
   merkler_ = start("nenep-merkler", &RocksDbEventLog::MerklerLoop);
   indexer_ = start("nenep-indexer", &RocksDbEventLog::IndexerLoop);
+  index_flusher_ = start("nenep-ixflush", &RocksDbEventLog::FlusherLoop);
   syncer_ = start("nenep-syncer", &RocksDbEventLog::SyncerLoop);
   committer_ = start("nenep-committer", &RocksDbEventLog::CommitterLoop);
   return absl::OkStatus();
@@ -406,6 +418,12 @@ absl::Status RocksDbEventLog::Close() {
     index_stopping_ = true;
   }
   if (indexer_.joinable()) indexer_.join();
+  // The flusher writes what the indexer left in memory, then stops.
+  {
+    absl::MutexLock lock(&recent_mu_);
+    flusher_stopping_ = true;
+  }
+  if (index_flusher_.joinable()) index_flusher_.join();
   // The merkler hashes what was committed, then stops.
   {
     absl::MutexLock lock(&merkle_mu_);
@@ -416,7 +434,12 @@ absl::Status RocksDbEventLog::Close() {
   {
     absl::MutexLock lock(&index_mu_);
     status = index_error_;
-    index_view_.snapshot.reset();
+  }
+  {
+    absl::MutexLock lock(&recent_mu_);
+    index_snapshot_.reset();
+    active_.reset();
+    frozen_.reset();
   }
   {
     absl::MutexLock lock(&view_mu_);

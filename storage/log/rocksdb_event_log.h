@@ -40,6 +40,11 @@ struct LogOptions {
   // from the store). Default: 1,000,000.
   size_t stream_head_cache_entries = 1000000;
 
+  // Index entries kept in memory before they are written to the stream
+  // index as one table file (a crash re-indexes at most about twice this
+  // many events from the log at the next open). Default: 262,144.
+  size_t index_flush_entries = size_t{1} << 18;
+
   // Memory for RocksDB's block cache. Default: 256 MiB.
   size_t block_cache_bytes = size_t{256} << 20;
 

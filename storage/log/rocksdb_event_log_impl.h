@@ -8,11 +8,11 @@
 // Two RocksDB instances: the log (data_dir) and the stream index
 // (data_dir/stream_index), so that their writers never wait for each other.
 // The committer owns the head of the log and is the only writer of the log
-// instance. The indexer applies the index entries of committed events, in
-// commit order, to the index instance without a WAL; its checkpoint (the last
-// indexed position) is written in the same batches and atomic flushes
-// persist both together. On open, the index catches up from its checkpoint
-// by reading the log.
+// instance. The indexer takes the index entries of committed events, in
+// commit order, into memory (RecentIndex); the index flusher writes each
+// full generation as one sorted table file, ingests it into the index
+// instance, then writes the checkpoint (the last indexed position). On open,
+// the index catches up from its checkpoint by reading the log.
 #pragma once
 
 #include <array>
@@ -27,6 +27,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -110,6 +111,61 @@ class StreamHeadCache {
   size_t generation_limit_;
   absl::flat_hash_map<std::string, StreamHead> current_;
   absl::flat_hash_map<std::string, StreamHead> previous_;
+};
+
+// One entry of the stream index: revision `revision` of a stream is the
+// event at `position`.
+struct Indexed {
+  Revision revision = 0;
+  Position position = 0;
+};
+
+// The newest entries of the stream index, kept in memory until the index
+// flusher writes them to the index instance as one table file: a stream's
+// entries in revision order, without the per-entry sorted insert a memtable
+// would pay (the batch workload's streams are spread over the whole key
+// space). Filled by the indexer; immutable once frozen. Not thread-safe:
+// RocksDbEventLog guards it with recent_mu_.
+class RecentIndex {
+ public:
+  using Entries = absl::InlinedVector<Indexed, 1>;
+
+  // Entries of one stream come in revision order.
+  void Add(std::string stream, Revision revision, Position position) {
+    streams_.try_emplace(std::move(stream))
+        .first->second.push_back(Indexed{revision, position});
+    ++size_;
+    last_ = position;
+  }
+  // The stream's entries, oldest first; null if none.
+  const Entries* Find(absl::string_view stream) const {
+    auto it = streams_.find(stream);
+    return it == streams_.end() ? nullptr : &it->second;
+  }
+  size_t size() const { return size_; }
+  // The last position added (0 if none).
+  Position last() const { return last_; }
+  // Every stream with its entries, sorted by name: the order of the index's
+  // keys (names hold no 0x00 byte).
+  std::vector<const std::pair<const std::string, Entries>*> Sorted() const;
+
+ private:
+  absl::flat_hash_map<std::string, Entries> streams_;
+  size_t size_ = 0;
+  Position last_ = 0;
+};
+
+// What one read of a stream's index sees: a snapshot of the index instance
+// and the in-memory entries it does not hold yet, taken together.
+struct StreamIndexView {
+  std::shared_ptr<const rocksdb::Snapshot> snapshot;
+  // The in-memory entries the read asked for, in its direction.
+  std::vector<Indexed> recent;
+  // The lowest revision of the stream in memory (0: none); the instance is
+  // read only below it.
+  Revision lowest_recent = 0;
+  // The stream's newest entry (revision 0: none in memory).
+  Indexed newest;
 };
 
 struct Pending {
@@ -212,17 +268,28 @@ class RocksDbEventLog final : public EventLog {
   // to the indexer. Blocks while the indexer is far behind.
   void EnqueueIndex(Position last, std::vector<IndexEntry> entries);
   void IndexerLoop();
-  // Writes entries and the checkpoint `last` (no WAL) and publishes the
-  // index view.
-  absl::Status WriteIndex(Position last,
-                          const std::vector<IndexEntry>& entries);
+  // Takes `entries` (their streams are moved out) into the active
+  // generation, freezing it when full, and publishes `last` as indexed.
+  // Blocks while a frozen generation waits and the active one is full too.
+  absl::Status AddToIndex(Position last, std::vector<IndexEntry>* entries)
+      ABSL_LOCKS_EXCLUDED(recent_mu_, index_mu_);
+  // Writes the frozen generation to a table file, ingests it, writes the
+  // checkpoint, then drops the generation and publishes the new snapshot.
+  absl::Status FlushFrozen() ABSL_LOCKS_EXCLUDED(recent_mu_);
+  void FlusherLoop() ABSL_LOCKS_EXCLUDED(recent_mu_);
   // Indexes the log after the index checkpoint, before serving.
   absl::Status CatchUpIndex(Position checkpoint, Position head);
-  // A view in which everything up to `position` is indexed; waits for the
-  // indexer if needed.
-  absl::StatusOr<View> IndexView(Position position) const;
+  // Waits until everything up to `position` is indexed.
+  absl::Status AwaitIndexed(Position position) const
+      ABSL_LOCKS_EXCLUDED(index_mu_);
   bool IndexedAtLeast(Position position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+  // The index of `stream` as it is now: the snapshot and up to `limit`
+  // in-memory entries from revision `from` on in `direction` (from 0
+  // backward: from the newest).
+  StreamIndexView StreamIndexAt(absl::string_view stream, Revision from,
+                                Direction direction, size_t limit) const
+      ABSL_LOCKS_EXCLUDED(recent_mu_);
 
   // --- Merkle tree (merkle_tree.cc) ---
   // Loads the tree's checkpoint (verifying every leaf against the log with
@@ -256,8 +323,8 @@ class RocksDbEventLog final : public EventLog {
   absl::StatusOr<std::string> ReadTreeNode(int level, uint64_t index) const;
 
   // --- reads (rocksdb_event_log_read.cc) ---
-  absl::StatusOr<StreamHead> ReadHead(const rocksdb::ReadOptions& ro,
-                                      absl::string_view stream) const;
+  // The stream's head in the index (memory, then the instance).
+  absl::StatusOr<StreamHead> ReadHead(absl::string_view stream) const;
   View LogView() const;
   static View MakeView(rocksdb::DB* db, Position head);
 
@@ -275,6 +342,9 @@ class RocksDbEventLog final : public EventLog {
   std::vector<rocksdb::ColumnFamilyHandle*> index_handles_;  // owned
   rocksdb::ColumnFamilyHandle* index_meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  // The options of CF streams, for the table files the flusher writes.
+  rocksdb::Options streams_options_;
+  std::string index_dir_;
 
   // The append queue.
   absl::Mutex mu_;
@@ -297,10 +367,21 @@ class RocksDbEventLog final : public EventLog {
   bool index_stopping_ ABSL_GUARDED_BY(index_mu_) = false;
   // A reader waits for the index: write now rather than gather more.
   mutable bool index_wanted_ ABSL_GUARDED_BY(index_mu_) = false;
-  View index_view_ ABSL_GUARDED_BY(index_mu_);
   absl::Status index_error_ ABSL_GUARDED_BY(index_mu_);
   // Read by the committer without index_mu_ (for the head cache).
   std::atomic<Position> indexed_{0};
+
+  // The index entries not in the index instance yet: the generation the
+  // indexer fills and the one the flusher writes (older), with a snapshot
+  // of the instance taken after the last ingestion. A reader takes all
+  // three under recent_mu_, so every entry is in memory or in its snapshot.
+  mutable absl::Mutex recent_mu_;
+  std::unique_ptr<RecentIndex> active_ ABSL_GUARDED_BY(recent_mu_);
+  std::unique_ptr<RecentIndex> frozen_ ABSL_GUARDED_BY(recent_mu_);
+  std::shared_ptr<const rocksdb::Snapshot> index_snapshot_
+      ABSL_GUARDED_BY(recent_mu_);
+  bool flusher_stopping_ ABSL_GUARDED_BY(recent_mu_) = false;
+  bool flush_failed_ ABSL_GUARDED_BY(recent_mu_) = false;
 
   // Groups written but not synced, oldest first.
   static constexpr size_t kMaxUnsyncedGroups = 64;
@@ -317,6 +398,7 @@ class RocksDbEventLog final : public EventLog {
   std::thread committer_;
   std::thread syncer_;
   std::thread indexer_;
+  std::thread index_flusher_;
   std::thread merkler_;
   std::thread verifier_;  // with verify_tree_in_background
   std::atomic<bool> merkle_closing_{false};

@@ -44,13 +44,21 @@ rocksdb::ReadOptions At(const View& view) {
 }  // namespace
 
 absl::StatusOr<StreamHead> RocksDbEventLog::ReadHead(
-    const rocksdb::ReadOptions& base, absl::string_view stream) const {
-  rocksdb::ReadOptions ro = base;
+    absl::string_view stream) const {
+  const StreamIndexView index =
+      StreamIndexAt(stream, 0, Direction::kBackward, 0);
+  StreamHead head;
+  if (index.newest.revision != 0) {
+    head.revision = index.newest.revision;
+    head.last_position = index.newest.position;
+    return head;
+  }
+  rocksdb::ReadOptions ro;
+  ro.snapshot = index.snapshot.get();
   ro.prefix_same_as_start = true;
   std::unique_ptr<rocksdb::Iterator> it(
       index_db_->NewIterator(ro, streams_cf_));
   it->SeekForPrev(StreamIndexKey(stream, std::numeric_limits<Revision>::max()));
-  StreamHead head;
   Revision revision = 0;
   if (it->Valid() &&
       ParseStreamIndexKey(AsView(it->key()), stream, &revision)) {
@@ -156,37 +164,60 @@ absl::StatusOr<std::vector<Record>> RocksDbEventLog::ReadStream(
   RETURN_IF_ERROR(CheckStreamName(stream));
   std::vector<Record> out;
   if (limit == 0) return out;
-  // Everything committed when the read began must be in the index view;
-  // the log view taken after it holds every position the index names.
-  ASSIGN_OR_RETURN(View view, IndexView(LogView().head));
+  // Everything committed when the read began must be indexed; the log view
+  // taken after it holds every position the index names.
+  RETURN_IF_ERROR(AwaitIndexed(LogView().head));
+  const bool forward = direction == Direction::kForward;
+  if (forward) from = std::max<Revision>(from, 1);
+  const StreamIndexView index = StreamIndexAt(stream, from, direction, limit);
   const View log_view = LogView();
+  // The instance holds the revisions below the ones in memory (and may hold
+  // some of those again, after a crash: they are read from memory).
+  const Revision below = index.lowest_recent != 0
+                             ? index.lowest_recent
+                             : std::numeric_limits<Revision>::max();
   std::vector<Position> positions;
-  {
-    rocksdb::ReadOptions index_ro = At(view);
+  if (!forward) {
+    for (const Indexed& e : index.recent) positions.push_back(e.position);
+  }
+  const Revision start =
+      forward
+          ? from
+          : std::min(from == 0 ? std::numeric_limits<Revision>::max() : from,
+                     below - 1);
+  if (positions.size() < limit && start < below && start > 0) {
+    rocksdb::ReadOptions index_ro;
+    index_ro.snapshot = index.snapshot.get();
     index_ro.prefix_same_as_start = true;
     std::unique_ptr<rocksdb::Iterator> it(
         index_db_->NewIterator(index_ro, streams_cf_));
-    if (direction == Direction::kForward) {
-      it->Seek(StreamIndexKey(stream, std::max<Revision>(from, 1)));
+    if (forward) {
+      it->Seek(StreamIndexKey(stream, start));
     } else {
-      it->SeekForPrev(StreamIndexKey(
-          stream, from == 0 ? std::numeric_limits<Revision>::max() : from));
+      it->SeekForPrev(StreamIndexKey(stream, start));
     }
     Revision revision = 0;
     while (it->Valid() && positions.size() < limit &&
-           ParseStreamIndexKey(AsView(it->key()), stream, &revision)) {
+           ParseStreamIndexKey(AsView(it->key()), stream, &revision) &&
+           revision < below) {
       if (it->value().size() != 8) {
         return absl::DataLossError(
             absl::StrCat("malformed index entry for stream '", stream, "'"));
       }
       positions.push_back(DecodeFixed64BE(AsView(it->value())));
-      if (direction == Direction::kForward) {
+      if (forward) {
         it->Next();
       } else {
         it->Prev();
       }
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "reading a stream index"));
+  }
+  if (forward) {
+    for (const Indexed& e : index.recent) {
+      if (positions.size() >= limit) break;
+      positions.push_back(e.position);
+    }
   }
   std::vector<std::string> keys;
   keys.reserve(positions.size());
@@ -230,8 +261,8 @@ absl::StatusOr<Record> RocksDbEventLog::Get(Position position) const {
 absl::StatusOr<Revision> RocksDbEventLog::StreamRevision(
     absl::string_view stream) const {
   RETURN_IF_ERROR(CheckStreamName(stream));
-  ASSIGN_OR_RETURN(View view, IndexView(LogView().head));
-  ASSIGN_OR_RETURN(StreamHead head, ReadHead(At(view), stream));
+  RETURN_IF_ERROR(AwaitIndexed(LogView().head));
+  ASSIGN_OR_RETURN(StreamHead head, ReadHead(stream));
   return head.revision;
 }
 

@@ -209,7 +209,7 @@ absl::StatusOr<StreamHead> RocksDbEventLog::CommittedHead(
   const Position indexed = indexed_.load(std::memory_order_acquire);
   if (const StreamHead* cached = heads_.Find(stream, indexed)) return *cached;
   // Not cached: every event of the stream is in the index.
-  ASSIGN_OR_RETURN(StreamHead head, ReadHead(rocksdb::ReadOptions(), stream));
+  ASSIGN_OR_RETURN(StreamHead head, ReadHead(stream));
   heads_.Insert(stream, head, indexed);
   return head;
 }

@@ -1,7 +1,11 @@
 #include "storage/log/rocksdb_event_log.h"
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -45,6 +49,10 @@ AppendRequest Req(std::vector<NewEvent> events, const std::string& id = "",
   return r;
 }
 
+rocksdb::Slice KeySlice(absl::string_view key) {
+  return rocksdb::Slice(key.data(), key.size());
+}
+
 class CountingListener : public CommitListener {
  public:
   void OnCommit(Position first, Position last, size_t requests,
@@ -74,12 +82,16 @@ class RocksDbEventLogTest : public ::testing::Test {
     options.listener = &listener_;
     if (clock_) options.clock = clock_;
     options.verify_tree_on_open = verify_tree_;
+    if (index_flush_entries_ != 0) {
+      options.index_flush_entries = index_flush_entries_;
+    }
     absl::StatusOr<std::unique_ptr<EventLog>> log =
         OpenRocksDbEventLog(std::move(options));
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
   }
   bool verify_tree_ = true;
+  size_t index_flush_entries_ = 0;  // 0: the default
   void Reopen() {
     ASSERT_TRUE(log_->Close().ok());
     log_.reset();
@@ -341,6 +353,133 @@ TEST_F(RocksDbEventLogTest, ReadStreamByRevision) {
   EXPECT_TRUE(log_->ReadStream("none", 0, Direction::kForward, 10)->empty());
 }
 
+// Every ReadStream of `streams` (payloads by revision) from every revision,
+// both ways, with several page sizes, answers exactly the model.
+void ExpectStreamsRead(
+    EventLog& log,
+    const std::map<std::string, std::vector<std::string>>& streams) {
+  for (const auto& [stream, payloads] : streams) {
+    const Revision n = payloads.size();
+    EXPECT_EQ(*log.StreamRevision(stream), n) << stream;
+    for (Revision from = 0; from <= n + 1; ++from) {
+      for (Direction direction : {Direction::kForward, Direction::kBackward}) {
+        for (size_t limit : {1, 2, 3, 1000}) {
+          std::vector<Revision> want;
+          if (direction == Direction::kForward) {
+            for (Revision r = std::max<Revision>(from, 1);
+                 r <= n && want.size() < limit; ++r) {
+              want.push_back(r);
+            }
+          } else {
+            for (Revision r = from == 0 ? n : std::min(from, n);
+                 r >= 1 && want.size() < limit; --r) {
+              want.push_back(r);
+            }
+          }
+          absl::StatusOr<std::vector<Record>> got =
+              log.ReadStream(stream, from, direction, limit);
+          ASSERT_TRUE(got.ok()) << got.status();
+          std::vector<Revision> revisions;
+          for (const Record& r : *got) {
+            revisions.push_back(r.revision);
+            EXPECT_EQ(r.stream, stream);
+            EXPECT_EQ(r.payload, payloads[r.revision - 1]) << stream;
+          }
+          EXPECT_EQ(revisions, want)
+              << stream << " from " << from << " limit " << limit
+              << (direction == Direction::kForward ? " forward" : " backward");
+        }
+      }
+    }
+  }
+}
+
+// The newest index entries live in memory until a generation is full, then
+// in a table file ingested into the index: reads and expected revisions see
+// both as one index, also after a reopen that indexes events again (a crash
+// that lost the index checkpoint) and with a table file a crash left behind.
+TEST_F(RocksDbEventLogTest, StreamIndexSpansMemoryAndTableFiles) {
+  index_flush_entries_ = 5;
+  Reopen();
+  std::map<std::string, std::vector<std::string>> streams;
+  const std::vector<std::string> names = {"a", "ab", "b"};
+  int event = 0;
+  for (int round = 0; round < 12; ++round) {
+    // Requests of 1 to 3 events over one stream, then a batch over all.
+    std::vector<NewEvent> events;
+    const std::string& name = names[round % names.size()];
+    for (int k = 0; k <= round % 3; ++k) {
+      const std::string payload = absl::StrCat(++event);
+      events.push_back(
+          Ev(name, payload, ExpectedRevision::Exact(streams[name].size())));
+      streams[name].push_back(payload);
+    }
+    ASSERT_TRUE(log_->Append(Req(std::move(events))).ok());
+    events.clear();
+    for (const std::string& n : names) {
+      const std::string payload = absl::StrCat(++event);
+      events.push_back(Ev(n, payload));
+      streams[n].push_back(payload);
+    }
+    ASSERT_TRUE(log_->Append(Req(std::move(events))).ok());
+    if (round % 4 == 3) ExpectStreamsRead(*log_, streams);
+  }
+  streams["none"];
+  ExpectStreamsRead(*log_, streams);
+
+  // Closed: everything is in table files.
+  Reopen();
+  ExpectStreamsRead(*log_, streams);
+  const Position head = log_->Head();
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+
+  // As after a crash: the checkpoint is back at 5, so the open indexes
+  // 6..head again while the index still holds them, and a table file that
+  // was never ingested lies in the index directory.
+  const std::string index_dir =
+      absl::StrCat(dir_.Sub("db"), "/", kStreamIndexDir);
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {"default", rocksdb::ColumnFamilyOptions()},
+        {kStreamsCf, rocksdb::ColumnFamilyOptions()}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), index_dir, cfs, &handles, &db)
+            .ok());
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(
+        db->Put(wo, handles[0], KeySlice(kIndexPositionKey), EncodeFixed64BE(5))
+            .ok());
+    for (auto* h : handles) {
+      db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    delete db;
+  }
+  const std::string stale =
+      absl::StrCat(index_dir, "/", kIndexIngestPrefix, "7.sst");
+  { std::ofstream(stale) << "not a table"; }
+  index_flush_entries_ = 1000;  // the events indexed again stay in memory
+  Open();
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_EQ(log_->Head(), head);
+  ExpectStreamsRead(*log_, streams);
+  // Appends go on from the heads read back.
+  ASSERT_TRUE(
+      log_->Append(Req({Ev("a", "next",
+                           ExpectedRevision::Exact(streams["a"].size()))}))
+          .ok());
+  streams["a"].push_back("next");
+  ExpectStreamsRead(*log_, streams);
+
+  // And written to table files again (some entries twice): the same.
+  index_flush_entries_ = 5;
+  Reopen();
+  ExpectStreamsRead(*log_, streams);
+}
+
 TEST_F(RocksDbEventLogTest, ReopenContinuesPositionsAndRevisions) {
   ASSERT_TRUE(log_->Append(Req({Ev("s", "1"), Ev("t", "2")})).ok());
   Reopen();
@@ -522,10 +661,6 @@ TEST_F(RocksDbEventLogTest, MerkleTreeFollowsTheLogAndSurvivesReopen) {
   ASSERT_EQ(log_->AwaitTree(41, absl::Seconds(10)), 41u);
   want.Add(merkle::LeafHash(*log_->RawRecord(41)));
   EXPECT_EQ(*merkle::Root(reopened, 41), *merkle::Root(want, 41));
-}
-
-rocksdb::Slice KeySlice(absl::string_view key) {
-  return rocksdb::Slice(key.data(), key.size());
 }
 
 // The column families of a closed store, opened behind the log's back.
