@@ -19,6 +19,37 @@ bool IsAscii(absl::string_view text) {
   return true;
 }
 
+// True if every character of `text` is below U+0300 or a precomposed
+// Vietnamese letter (U+1EA0..U+1EF9): each then has NFC_Quick_Check=Yes and
+// combining class 0, so the text is NFC without asking ICU. False for
+// anything else (other scripts, combining marks, ill-formed UTF-8), which
+// ICU then decides.
+bool PlainlyNfc(absl::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  auto continuation = [](unsigned char c) { return (c & 0xC0) == 0x80; };
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+    } else if (c >= 0xC2 && c <= 0xCB) {  // U+0080..U+02FF
+      if (end - p < 2 || !continuation(p[1])) return false;
+      p += 2;
+    } else if (c == 0xE1) {
+      if (end - p < 3 || !continuation(p[1]) || !continuation(p[2])) {
+        return false;
+      }
+      const uint32_t code =
+          0x1000 | ((p[1] & 0x3Fu) << 6) | static_cast<uint32_t>(p[2] & 0x3F);
+      if (code < 0x1EA0 || code > 0x1EF9) return false;
+      p += 3;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 const icu::Normalizer2* Nfc() {
   static const icu::Normalizer2* nfc = [] {
     UErrorCode status = U_ZERO_ERROR;
@@ -54,7 +85,7 @@ absl::Status NormalizeNfc(std::string* text) {
 }
 
 bool IsNfc(absl::string_view text) {
-  if (IsAscii(text)) return true;
+  if (PlainlyNfc(text)) return true;
   const icu::Normalizer2* nfc = Nfc();
   if (nfc == nullptr) return false;
   UErrorCode status = U_ZERO_ERROR;

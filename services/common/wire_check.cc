@@ -1,6 +1,7 @@
 #include "services/common/wire_check.h"
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -138,16 +139,41 @@ class Reader {
   const char* end_;
 };
 
+// A byte text may not hold: a control character other than tab, newline
+// and carriage return.
+bool Forbidden(unsigned char c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+}
+
 bool TextOk(absl::string_view text, size_t max, bool* needs_nfc) {
   if (text.size() > max) return false;
-  bool ascii = true;
-  for (unsigned char c : text) {
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      return false;
+  // Eight bytes at a time: any byte below 0x20 or equal to 0x7f sends the
+  // word to the exact check; the high bits say whether all is ASCII.
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  const char* p = text.data();
+  const size_t n = text.size();
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    const uint64_t del = w ^ (kOnes * 0x7f);
+    const uint64_t suspect =
+        ((w - kOnes * 0x20) & ~w & kHigh) | ((del - kOnes) & ~del & kHigh);
+    if (suspect != 0) {
+      for (size_t k = i; k < i + 8; ++k) {
+        if (Forbidden(static_cast<unsigned char>(p[k]))) return false;
+      }
     }
-    ascii &= c < 0x80;
+    high |= w & kHigh;
   }
-  if (!ascii && !IsNfc(text)) *needs_nfc = true;
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (Forbidden(c)) return false;
+    high |= c & 0x80;
+  }
+  if (high != 0 && !IsNfc(text)) *needs_nfc = true;
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "services/common/validation.h"
 
 #include <memory>
+#include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -8,6 +9,8 @@
 #include "services/common/text.h"
 #include "tests/testing/events.h"
 #include "tests/testing/status_matchers.h"
+#include "unicode/normalizer2.h"
+#include "unicode/unistr.h"
 
 namespace nenep::services {
 namespace {
@@ -217,6 +220,61 @@ TEST_F(ValidationTest, OversizeEventsAndTextAreRefused) {
 TEST_F(ValidationTest, ControlCharactersAreRefused) {
   v1::Event e = UnitCreated("u", v1::UNIT_KIND_BASE_CELL, "Chi\x01 bộ", "p");
   ExpectInvalid(e, "events[0].unit_created.name", "control character");
+  // At every offset of a text checked eight bytes at a time; tab, newline
+  // and carriage return are text.
+  const std::string base = "Chi bộ Vụ Pháp chế, Bộ Tư pháp";
+  for (size_t at = 0; at <= base.size(); ++at) {
+    for (const char* bad : {"\x01", "\x1f", "\x7f", "\x00"}) {
+      std::string name = base;
+      name.insert(at, bad, 1);
+      e = UnitCreated("u", v1::UNIT_KIND_BASE_CELL, name, "p");
+      ExpectInvalid(e, "events[0].unit_created.name", "control character");
+    }
+    for (const char* fine : {"\t", "\n", "\r", " ", "~"}) {
+      std::string name = base;
+      name.insert(at, fine, 1);
+      e = UnitCreated("u", v1::UNIT_KIND_BASE_CELL, name, "p");
+      EXPECT_TRUE(Check(e).ok()) << at << " " << Check(e);
+    }
+  }
+}
+
+// IsNfc answers Vietnamese and other Latin text without ICU: it must agree
+// with ICU on every character alone, before a combining mark and after one.
+TEST(IsNfcTest, AgreesWithIcuAroundEveryCharacterItDecidesAlone) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  ASSERT_TRUE(U_SUCCESS(status));
+  auto utf8 = [](UChar32 c) {
+    std::string out;
+    icu::UnicodeString(c).toUTF8String(out);
+    return out;
+  };
+  auto icu_says = [&](const std::string& text) {
+    UErrorCode s = U_ZERO_ERROR;
+    return nfc->isNormalizedUTF8(
+        icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), s);
+  };
+  int checked = 0;
+  for (UChar32 c = 0x20; c < 0x2000; ++c) {
+    for (const std::string& text :
+         {utf8(c), "a" + utf8(c), utf8(c) + "\xCC\x81" /* U+0301 */,
+          utf8(c) + "\xCC\xA3\xCC\x82" /* U+0323 U+0302 */}) {
+      ASSERT_EQ(IsNfc(text), icu_says(text)) << std::hex << c;
+      ++checked;
+    }
+  }
+  for (UChar32 c = 0x1E00; c < 0x1F00; ++c) {
+    for (const std::string& text : {utf8(c), utf8(c) + "\xCC\x81"}) {
+      ASSERT_EQ(IsNfc(text), icu_says(text)) << std::hex << c;
+    }
+  }
+  EXPECT_GT(checked, 30000);
+  EXPECT_TRUE(
+      IsNfc("Học tập và làm theo tư tưởng, đạo đức, phong cách "
+            "Hồ Chí Minh"));
+  EXPECT_FALSE(IsNfc("Ho\xCC\x82\xCC\x80"));  // Hồ with combining marks
+  EXPECT_EQ(IsNfc("\xE1\xBB"), icu_says("\xE1\xBB"));  // cut short
 }
 
 TEST_F(ValidationTest, TextIsNormalizedToNfc) {
