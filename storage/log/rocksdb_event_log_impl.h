@@ -28,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -90,27 +91,32 @@ class StreamPrefixTransform final : public rocksdb::SliceTransform {
   }
 };
 
-// Committed stream heads kept in memory by the committer, in two
-// generations: the most recently used entries stay without per-entry LRU
-// bookkeeping. A head whose last event is not indexed yet is never dropped,
-// so a stream missing here has all its events in the index.
+// Stream heads kept in memory by the committer, in two generations: the
+// most recently used entries stay without per-entry LRU bookkeeping. The
+// committer updates a head when it accepts a request (and puts it back if
+// the group's write fails). A head whose last event is not indexed yet is
+// never dropped, so a stream missing here has all its events in the index.
 // Committer thread only.
 class StreamHeadCache {
  public:
   explicit StreamHeadCache(size_t capacity)
       : generation_limit_(capacity / 2 > 0 ? capacity / 2 : 1) {}
 
-  const StreamHead* Find(const std::string& stream, Position indexed);
-  void Insert(const std::string& stream, const StreamHead& head,
-              Position indexed);
+  // The head of `stream` if cached, else null. The pointer stays valid
+  // until the next Rotate().
+  StreamHead* Find(const std::string& stream);
+  // Caches `head` for `stream`; the pointer is valid as Find's.
+  StreamHead* Insert(const std::string& stream, const StreamHead& head);
+  // Between groups: when the current generation is full it becomes the
+  // previous one, and the older one is dropped except the heads whose last
+  // event is not indexed (last_position > indexed).
+  void Rotate(Position indexed);
 
  private:
-  StreamHead* InsertCurrent(const std::string& stream, const StreamHead& head,
-                            Position indexed);
-
   size_t generation_limit_;
-  absl::flat_hash_map<std::string, StreamHead> current_;
-  absl::flat_hash_map<std::string, StreamHead> previous_;
+  // Node maps: a head's address survives the maps' growth.
+  absl::node_hash_map<std::string, StreamHead> current_;
+  absl::node_hash_map<std::string, StreamHead> previous_;
 };
 
 // One entry of the stream index: revision `revision` of a stream is the
@@ -233,7 +239,8 @@ class RocksDbEventLog final : public EventLog {
   }
   void CommitterLoop();
   void CommitGroup(std::vector<Pending>* group);
-  absl::StatusOr<StreamHead> CommittedHead(const std::string& stream);
+  // The cached head of `stream`, read from the index if not cached.
+  absl::StatusOr<StreamHead*> CommittedHead(const std::string& stream);
   absl::StatusOr<AppendResult> PriorResult(absl::string_view request_id,
                                            const std::string& value);
 

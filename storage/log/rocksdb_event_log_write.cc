@@ -60,41 +60,40 @@ bool Satisfies(const ExpectedRevision& expected, Revision actual) {
   return false;
 }
 
-// The heads of the streams one request touches, as it would leave them:
-// a short list for the usual one or two streams, a hash map for batches.
+// The heads of the streams one request touches, as it would leave them,
+// each with the cache entry it replaces on acceptance: a short list for the
+// usual one or two streams, a hash map for batches.
 class RequestHeads {
  public:
-  StreamHead* Find(absl::string_view stream) {
-    if (!map_.empty()) {
-      auto it = map_.find(stream);
-      return it == map_.end() ? nullptr : &it->second;
-    }
-    for (auto& [name, head] : small_) {
-      if (name == stream) return &head;
-    }
-    return nullptr;
+  struct Head {
+    StreamHead* cached;  // in the committer's StreamHeadCache
+    StreamHead head;
+  };
+  explicit RequestHeads(size_t events) {
+    if (events > kSmall) map_.reserve(events);
   }
-  StreamHead* Add(absl::string_view stream, const StreamHead& head) {
-    if (map_.empty() && small_.size() < kSmall) {
-      small_.emplace_back(stream, head);
-      return &small_.back().second;
+  // The entry of `stream`, and whether it is new (then `head` is unset).
+  std::pair<Head*, bool> Get(absl::string_view stream) {
+    if (map_.capacity() == 0) {
+      for (auto& [name, head] : small_) {
+        if (name == stream) return {&head, false};
+      }
+      small_.emplace_back(stream, Head{});
+      return {&small_.back().second, true};
     }
-    if (map_.empty()) {
-      for (auto& [name, h] : small_) map_.emplace(name, h);
-      small_.clear();
-    }
-    return &map_.emplace(stream, head).first->second;
+    auto [it, added] = map_.try_emplace(stream);
+    return {&it->second, added};
   }
   template <typename F>
   void ForEach(F f) {
-    for (auto& [name, head] : small_) f(name, head);
-    for (auto& [name, head] : map_) f(name, head);
+    for (auto& [name, head] : small_) f(head);
+    for (auto& [name, head] : map_) f(head);
   }
 
  private:
   static constexpr size_t kSmall = 8;
-  absl::InlinedVector<std::pair<absl::string_view, StreamHead>, kSmall> small_;
-  absl::flat_hash_map<absl::string_view, StreamHead> map_;
+  absl::InlinedVector<std::pair<absl::string_view, Head>, kSmall> small_;
+  absl::flat_hash_map<absl::string_view, Head> map_;
 };
 
 size_t RequestBytes(const AppendRequest& request) {
@@ -107,40 +106,34 @@ size_t RequestBytes(const AppendRequest& request) {
 
 }  // namespace
 
-const StreamHead* StreamHeadCache::Find(const std::string& stream,
-                                        Position indexed) {
+StreamHead* StreamHeadCache::Find(const std::string& stream) {
   if (auto it = current_.find(stream); it != current_.end()) {
     return &it->second;
   }
   if (auto it = previous_.find(stream); it != previous_.end()) {
-    const StreamHead head = it->second;
-    return InsertCurrent(stream, head, indexed);
+    return &current_.emplace(stream, it->second).first->second;
   }
   return nullptr;
 }
 
-void StreamHeadCache::Insert(const std::string& stream, const StreamHead& head,
-                             Position indexed) {
-  InsertCurrent(stream, head, indexed);
-}
-
-StreamHead* StreamHeadCache::InsertCurrent(const std::string& stream,
-                                           const StreamHead& head,
-                                           Position indexed) {
-  if (current_.size() >= generation_limit_ && !current_.contains(stream)) {
-    // Drop the older generation, except heads the index does not hold yet.
-    absl::flat_hash_map<std::string, StreamHead> older = std::move(previous_);
-    previous_ = std::move(current_);
-    current_ = {};
-    for (auto& [name, h] : older) {
-      if (h.last_position > indexed && !previous_.contains(name)) {
-        current_.emplace(name, h);
-      }
-    }
-  }
+StreamHead* StreamHeadCache::Insert(const std::string& stream,
+                                    const StreamHead& head) {
   StreamHead& slot = current_[stream];
   slot = head;
   return &slot;
+}
+
+void StreamHeadCache::Rotate(Position indexed) {
+  if (current_.size() < generation_limit_) return;
+  absl::node_hash_map<std::string, StreamHead> older = std::move(previous_);
+  previous_ = std::move(current_);
+  current_ = {};
+  for (auto& [name, h] : older) {
+    // An entry of `older` also in previous_ is an outdated copy.
+    if (h.last_position > indexed && !previous_.contains(name)) {
+      current_.emplace(name, h);
+    }
+  }
 }
 
 void RocksDbEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
@@ -204,14 +197,12 @@ void RocksDbEventLog::CommitterLoop() {
   }
 }
 
-absl::StatusOr<StreamHead> RocksDbEventLog::CommittedHead(
+absl::StatusOr<StreamHead*> RocksDbEventLog::CommittedHead(
     const std::string& stream) {
-  const Position indexed = indexed_.load(std::memory_order_acquire);
-  if (const StreamHead* cached = heads_.Find(stream, indexed)) return *cached;
+  if (StreamHead* cached = heads_.Find(stream)) return cached;
   // Not cached: every event of the stream is in the index.
   ASSIGN_OR_RETURN(StreamHead head, ReadHead(stream));
-  heads_.Insert(stream, head, indexed);
-  return head;
+  return heads_.Insert(stream, head);
 }
 
 absl::StatusOr<AppendResult> RocksDbEventLog::PriorResult(
@@ -249,8 +240,10 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
   for (const Pending& p : *group) group_bytes += p.bytes;
   rocksdb::WriteBatch batch(group_bytes + group_bytes / 4 + 1024);
   std::vector<Outcome> outcomes(group->size());
-  // Heads changed by the requests accepted so far in this group.
-  absl::flat_hash_map<std::string, StreamHead> group_heads;
+  heads_.Rotate(indexed_.load(std::memory_order_acquire));
+  // The heads the accepted requests replaced in the cache, to put back if
+  // the group's write fails.
+  std::vector<std::pair<StreamHead*, StreamHead>> replaced;
   // request_id -> index of the request of this group that carries it.
   absl::flat_hash_map<std::string, int> group_requests;
   std::vector<IndexEntry> index_entries;
@@ -316,27 +309,24 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
 
     // Check every expectation against the heads as this request would leave
     // them, then place the events. Most requests touch one stream.
-    RequestHeads local;
+    RequestHeads local(req.events.size());
     std::vector<Revision> revisions;
     revisions.reserve(req.events.size());
     absl::Status status;
     for (size_t k = 0; k < req.events.size(); ++k) {
       const NewEvent& e = req.events[k];
-      StreamHead* head = local.Find(e.stream);
-      if (head == nullptr) {
-        StreamHead current;
-        if (auto g = group_heads.find(e.stream); g != group_heads.end()) {
-          current = g->second;
-        } else {
-          absl::StatusOr<StreamHead> committed = CommittedHead(e.stream);
-          if (!committed.ok()) {
-            status = committed.status();
-            break;
-          }
-          current = *committed;
+      auto [entry, added] = local.Get(e.stream);
+      if (added) {
+        // The cache holds what the accepted requests of this group left.
+        absl::StatusOr<StreamHead*> cached = CommittedHead(e.stream);
+        if (!cached.ok()) {
+          status = cached.status();
+          break;
         }
-        head = local.Add(e.stream, current);
+        entry->cached = *cached;
+        entry->head = **cached;
       }
+      StreamHead* head = &entry->head;
       if (!Satisfies(e.expected, head->revision)) {
         status = Aborted(e.stream, e.expected, head->revision, k);
         break;
@@ -370,8 +360,9 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       batch.Put(requests_cf_, req.request_id, record.SerializeAsString());
       group_requests.emplace(req.request_id, static_cast<int>(i));
     }
-    local.ForEach([&](absl::string_view name, const StreamHead& head) {
-      group_heads[name] = head;
+    local.ForEach([&](RequestHeads::Head& h) {
+      replaced.emplace_back(h.cached, *h.cached);
+      *h.cached = h.head;
     });
     for (size_t k = 0; k < req.events.size(); ++k) {
       index_entries.push_back(
@@ -415,14 +406,13 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       job.recorded_micros = micros;
       next_position_ = next;
       committer_last_micros_ = micros;
-      const Position indexed = indexed_.load(std::memory_order_acquire);
-      for (const auto& [stream, head] : group_heads) {
-        heads_.Insert(stream, head, indexed);
-      }
       job.view = MakeView(db_.get(), next - 1);
       job.index_entries = std::move(index_entries);
       job.leaves = std::move(leaves);
     } else {
+      for (auto it = replaced.rbegin(); it != replaced.rend(); ++it) {
+        *it->first = it->second;
+      }
       absl::Status failed = FromRocks(s, "committing appends");
       logging::Error("commit failed; nothing of the group is visible",
                      {{"requests", accepted}, {"error", failed}});
