@@ -1,0 +1,86 @@
+#include "storage/projections/series.h"
+
+#include <array>
+#include <map>
+#include <random>
+
+#include "gtest/gtest.h"
+
+namespace nenep::projections {
+namespace {
+
+// Adds random deltas on days drawn from `day_of` and compares the series,
+// row by row and in sums over random ranges, with a map after every add.
+template <typename DayOf>
+void CompareWithAMap(DayOf day_of, int adds, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Series<2> series;
+  std::map<Day, std::array<int32_t, 2>> model;
+  for (int n = 0; n < adds; ++n) {
+    const Day day = day_of(rng);
+    // Deltas of both signs, never all zero (no event adds nothing), so
+    // that rows also go back to zero.
+    const int32_t sign = rng() % 2 == 0 ? 1 : -1;
+    const std::array<int32_t, 2> delta = {
+        sign, sign * static_cast<int32_t>(rng() % 2)};
+    series.Add(day, delta);
+    std::array<int32_t, 2>& row = model[day];
+    row[0] += delta[0];
+    row[1] += delta[1];
+    if (row[0] == 0 && row[1] == 0) model.erase(day);
+
+    ASSERT_EQ(series.rows().size(), model.size()) << "after add " << n;
+    auto it = model.begin();
+    for (const Row<2>& r : series.rows()) {
+      ASSERT_EQ(r.day, it->first);
+      ASSERT_EQ(r.v, it->second);
+      ++it;
+    }
+    const Day from = day_of(rng);
+    const Day to = from + static_cast<Day>(rng() % 100);
+    Counts<2> want{};
+    for (auto m = model.lower_bound(from); m != model.end() && m->first <= to;
+         ++m) {
+      want[0] += m->second[0];
+      want[1] += m->second[1];
+    }
+    ASSERT_EQ(series.Sum(from, to), want);
+  }
+}
+
+TEST(SeriesTest, DenseDaysOfAYear) {
+  const Day start = DayNumber(2024, 1, 1);
+  CompareWithAMap(
+      [start](std::mt19937& rng) {
+        return start + static_cast<Day>(rng() % 366);
+      },
+      4000, 1);
+}
+
+TEST(SeriesTest, SparseAndClusteredDays) {
+  const Day start = DayNumber(2020, 1, 1);
+  // Mostly the first days of a few months, sometimes anywhere in 5 years.
+  CompareWithAMap(
+      [start](std::mt19937& rng) {
+        if (rng() % 8 == 0) return start + static_cast<Day>(rng() % 1826);
+        return start + static_cast<Day>(rng() % 6) * 91 +
+               static_cast<Day>(rng() % 3);
+      },
+      4000, 2);
+}
+
+TEST(SeriesTest, DaysInOrderAndBackwards) {
+  Series<1> series;
+  const Day start = DayNumber(2023, 6, 1);
+  for (Day d = 0; d < 300; ++d) series.Add(start + d, {1});
+  for (Day d = 299; d >= 0; --d) series.Add(start + d, {1});
+  ASSERT_EQ(series.rows().size(), 300u);
+  for (const Row<1>& r : series.rows()) EXPECT_EQ(r.v[0], 2);
+  // Every row back to zero: the series is empty again.
+  for (Day d = 0; d < 300; d += 2) series.Add(start + d, {-2});
+  for (Day d = 299; d > 0; d -= 2) series.Add(start + d, {-2});
+  EXPECT_TRUE(series.empty());
+}
+
+}  // namespace
+}  // namespace nenep::projections
