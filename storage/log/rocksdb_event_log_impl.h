@@ -28,7 +28,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -102,8 +101,13 @@ class StreamHeadCache {
   explicit StreamHeadCache(size_t capacity)
       : generation_limit_(capacity / 2 > 0 ? capacity / 2 : 1) {}
 
+  // Makes room for `insertions` more heads without moving the cached ones.
+  void Reserve(size_t insertions) {
+    current_.reserve(current_.size() + insertions);
+  }
   // The head of `stream` if cached, else null. The pointer stays valid
-  // until the next Rotate().
+  // until the next Rotate(), or the Reserve() that makes room for more
+  // insertions than the ones made since the last.
   StreamHead* Find(const std::string& stream);
   // Caches `head` for `stream`; the pointer is valid as Find's.
   StreamHead* Insert(const std::string& stream, const StreamHead& head);
@@ -114,9 +118,8 @@ class StreamHeadCache {
 
  private:
   size_t generation_limit_;
-  // Node maps: a head's address survives the maps' growth.
-  absl::node_hash_map<std::string, StreamHead> current_;
-  absl::node_hash_map<std::string, StreamHead> previous_;
+  absl::flat_hash_map<std::string, StreamHead> current_;
+  absl::flat_hash_map<std::string, StreamHead> previous_;
 };
 
 // One entry of the stream index: revision `revision` of a stream is the

@@ -125,7 +125,7 @@ StreamHead* StreamHeadCache::Insert(const std::string& stream,
 
 void StreamHeadCache::Rotate(Position indexed) {
   if (current_.size() < generation_limit_) return;
-  absl::node_hash_map<std::string, StreamHead> older = std::move(previous_);
+  absl::flat_hash_map<std::string, StreamHead> older = std::move(previous_);
   previous_ = std::move(current_);
   current_ = {};
   for (auto& [name, h] : older) {
@@ -241,6 +241,11 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
   rocksdb::WriteBatch batch(group_bytes + group_bytes / 4 + 1024);
   std::vector<Outcome> outcomes(group->size());
   heads_.Rotate(indexed_.load(std::memory_order_acquire));
+  // Each event adds at most one head to the cache: with room for them, the
+  // pointers the requests hold stay valid through the group.
+  size_t group_events = 0;
+  for (const Pending& p : *group) group_events += p.request.events.size();
+  heads_.Reserve(group_events);
   // The heads the accepted requests replaced in the cache, to put back if
   // the group's write fails.
   std::vector<std::pair<StreamHead*, StreamHead>> replaced;
