@@ -2164,19 +2164,29 @@ void Projection::State::PrefetchAhead(absl::Span<const v1::Event* const> events,
   // 16 ahead was slower than 8 on the national replay.
   constexpr size_t kSlotsAhead = 8;
   constexpr size_t kEntriesAhead = 4;
+  constexpr size_t kFactsAhead = 2;
   if (i + kSlotsAhead < events.size()) Prefetch(*events[i + kSlotsAhead]);
   if (i + kEntriesAhead < events.size()) {
     PrefetchEntries(*events[i + kEntriesAhead]);
   }
+  if (i + kFactsAhead < events.size()) PrefetchFacts(*events[i + kFactsAhead]);
 }
 
 void Projection::State::PrefetchEntries(const v1::Event& e) const {
-  auto unit = [this](const std::string& id) {
+  // The lines of the unit its checks read, and the headers of the series
+  // and period counts PrefetchFacts reads two events later.
+  auto unit = [this](const std::string& id,
+                     Series<kSessionCounters> Facts::*f) {
     auto it = unit_index.find(id);
     if (it == unit_index.end()) return;
     const Unit& u = units[it->second];
     __builtin_prefetch(&u.created);
     __builtin_prefetch(&u.last_parent_day);
+    if (f != nullptr) {
+      __builtin_prefetch(&(u.own.*f));
+      __builtin_prefetch(&u.regular_months);
+      __builtin_prefetch(&u.children_ever);
+    }
   };
   auto member = [this](const std::string& id) {
     auto it = member_index.find(id);
@@ -2184,16 +2194,56 @@ void Projection::State::PrefetchEntries(const v1::Event& e) const {
   };
   switch (e.payload_case()) {
     case v1::Event::kSessionHeld:
-      unit(e.session_held().unit_id());
+      unit(e.session_held().unit_id(), &Facts::sessions);
       break;
     case v1::Event::kMemberJoined:
-      unit(e.member_joined().cell_id());
+      unit(e.member_joined().cell_id(), nullptr);
       break;
     case v1::Event::kCommitmentRegistered:
       member(e.commitment_registered().member_id());
       break;
     default:
       break;
+  }
+}
+
+namespace {
+
+// Where `day` would sit among the rows if they were spread evenly over
+// their days (they mostly are: a unit meets through the year).
+template <int K>
+void PrefetchRowOf(const Series<K>& series, Day day) {
+  const std::vector<Row<K>>& rows = series.rows();
+  if (rows.empty()) return;
+  const Day first = rows.front().day;
+  const Day last = rows.back().day;
+  size_t at = 0;
+  if (day >= last) {
+    at = rows.size() - 1;
+  } else if (day > first) {
+    at = static_cast<size_t>(static_cast<int64_t>(day - first) *
+                             static_cast<int64_t>(rows.size() - 1) /
+                             (last - first));
+  }
+  __builtin_prefetch(&rows[at]);
+}
+
+}  // namespace
+
+void Projection::State::PrefetchFacts(const v1::Event& e) const {
+  if (e.payload_case() != v1::Event::kSessionHeld) return;
+  auto it = unit_index.find(e.session_held().unit_id());
+  if (it == unit_index.end()) return;
+  const Unit& u = units[it->second];
+  const Day day = DayOf(e.business_date());
+  PrefetchRowOf(u.own.sessions, day);
+  if (!u.regular_months.empty()) {
+    __builtin_prefetch(&u.regular_months[u.regular_months.size() / 2]);
+  }
+  if (u.last_parent != kNoUnit) {
+    const Unit& parent = units[u.last_parent];
+    __builtin_prefetch(&parent.children_ever);
+    __builtin_prefetch(&parent.agg.sessions);
   }
 }
 

@@ -245,6 +245,7 @@ class Projection::State {
   void PrefetchAhead(absl::Span<const v1::Event* const> events, size_t i) const;
   void Prefetch(const v1::Event& e) const;         // the index slots
   void PrefetchEntries(const v1::Event& e) const;  // what they point to
+  void PrefetchFacts(const v1::Event& e) const;    // the rows they change
 
   uint64_t applied = 0;
   // Deques: references to elements stay valid as they grow, which the
