@@ -480,6 +480,63 @@ TEST_F(RocksDbEventLogTest, StreamIndexSpansMemoryAndTableFiles) {
   ExpectStreamsRead(*log_, streams);
 }
 
+// Readers racing the indexer and the flusher (a generation every 64
+// entries) always see a stream as a gap-free run of revisions, each with
+// its own payload, and never less than what was acknowledged before the
+// read began.
+TEST_F(RocksDbEventLogTest, StreamReadsRaceTheIndexFlusher) {
+  index_flush_entries_ = 64;
+  Reopen();
+  constexpr int kWriters = 3;
+  constexpr int kPerWriter = 400;
+  std::atomic<int> acked[kWriters] = {};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      const std::string stream = absl::StrCat("w", w);
+      for (int i = 1; i <= kPerWriter; ++i) {
+        ASSERT_TRUE(log_->Append(Req({Ev(stream, absl::StrCat(w, ":", i),
+                                         ExpectedRevision::Exact(i - 1))}))
+                        .ok());
+        acked[w].store(i);
+      }
+    });
+  }
+  int reads = 0;
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (int w = 0; w < kWriters; ++w) {
+        const int before = acked[w].load();
+        const std::string stream = absl::StrCat("w", w);
+        const bool forward = reads % 2 == 0;
+        absl::StatusOr<std::vector<Record>> got = log_->ReadStream(
+            stream, 0, forward ? Direction::kForward : Direction::kBackward,
+            100000);
+        ASSERT_TRUE(got.ok()) << got.status();
+        ASSERT_GE(got->size(), static_cast<size_t>(before)) << stream;
+        for (size_t k = 0; k < got->size(); ++k) {
+          const Revision want = forward ? k + 1 : got->size() - k;
+          ASSERT_EQ((*got)[k].revision, want) << stream;
+          ASSERT_EQ((*got)[k].payload, absl::StrCat(w, ":", want));
+        }
+        absl::StatusOr<Revision> revision = log_->StreamRevision(stream);
+        ASSERT_TRUE(revision.ok());
+        ASSERT_GE(*revision, got->size());
+        ++reads;
+      }
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  done.store(true);
+  reader.join();
+  EXPECT_GT(reads, 0);
+  for (int w = 0; w < kWriters; ++w) {
+    EXPECT_EQ(*log_->StreamRevision(absl::StrCat("w", w)),
+              static_cast<Revision>(kPerWriter));
+  }
+}
+
 TEST_F(RocksDbEventLogTest, ReopenContinuesPositionsAndRevisions) {
   ASSERT_TRUE(log_->Append(Req({Ev("s", "1"), Ev("t", "2")})).ok());
   Reopen();
