@@ -14,6 +14,8 @@ packages=(
   # storage and support libraries
   librocksdb-dev libabsl-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   libssl-dev libicu-dev tzdata
+  # nenepd's allocator (cmake/nenep_allocator.cmake)
+  libjemalloc-dev
   # nightly reports (.xlsx)
   libxlsxwriter-dev
   # tests (unzip opens the nightly .xlsx reports)

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 
@@ -23,6 +22,10 @@
 #include "absl/synchronization/mutex.h"
 #include "services/server/server.h"
 #include "storage/common/logging.h"
+
+#if NENEP_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 ABSL_FLAG(std::string, config, "",
           "Optional config file: one 'flag = value' per line, '#' starts a "
@@ -107,6 +110,21 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
+
+// The malloc this process runs on (cmake/nenep_allocator.cmake).
+std::string AllocatorName() {
+#if NENEP_JEMALLOC
+  const char* version = nullptr;
+  size_t size = sizeof(version);
+  if (mallctl("version", &version, &size, nullptr, 0) == 0 &&
+      version != nullptr) {
+    return absl::StrCat("jemalloc ", version);
+  }
+  return "jemalloc";
+#else
+  return "glibc";
+#endif
+}
 
 // Applies `name = value` lines of `path` to the flags. Returns false (after
 // printing why) on an unreadable file, a malformed line or an unknown flag.
@@ -278,6 +296,7 @@ int main(int argc, char** argv) {
   options.access.call_burst = absl::GetFlag(FLAGS_rate_burst);
   options.access.max_streams = absl::GetFlag(FLAGS_max_streams_per_principal);
 
+  nenep::logging::Info("allocator", {{"malloc", AllocatorName()}});
   absl::StatusOr<std::unique_ptr<nenep::services::Server>> server =
       nenep::services::Server::Start(std::move(options));
   if (!server.ok()) {
