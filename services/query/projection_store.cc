@@ -11,6 +11,7 @@
 #include "services/common/text.h"
 #include "storage/common/logging.h"
 #include "storage/common/status_macros.h"
+#include "storage/projections/skim.h"
 
 namespace nenep::services {
 namespace {
@@ -124,6 +125,8 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
   absl::Status read_status;                   // guarded by mu
   std::thread reader([&] {
     std::unique_ptr<Chunk> chunk;
+    // Without the text no projection reads: less to parse (skim.h).
+    projections::Skimmer skimmer;
     auto hand_over = [&] {
       bool applier_idle;
       {
@@ -161,9 +164,13 @@ absl::Status ProjectionStore::Replay(projections::Projection* p,
             }
             chunk->Recycle(position);
           }
-          chunk->raw.emplace_back(static_cast<uint32_t>(chunk->bytes.size()),
-                                  static_cast<uint32_t>(payload.size()));
-          chunk->bytes.append(payload.data(), payload.size());
+          const size_t at = chunk->bytes.size();
+          if (!skimmer.Skim(payload, &chunk->bytes)) {
+            chunk->bytes.append(payload.data(), payload.size());
+          }
+          chunk->raw.emplace_back(
+              static_cast<uint32_t>(at),
+              static_cast<uint32_t>(chunk->bytes.size() - at));
           return chunk->raw.size() < kReplayChunkEvents || hand_over();
         });
     if (s.ok() && chunk != nullptr && !chunk->raw.empty()) hand_over();
