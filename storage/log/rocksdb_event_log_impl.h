@@ -109,6 +109,8 @@ class StreamHeadCache {
   // until the next Rotate(), or the Reserve() that makes room for more
   // insertions than the ones made since the last.
   StreamHead* Find(const std::string& stream);
+  // Starts loading where Find(stream) will look in the current generation.
+  void Prefetch(const std::string& stream) const { current_.prefetch(stream); }
   // Caches `head` for `stream`; the pointer is valid as Find's.
   StreamHead* Insert(const std::string& stream, const StreamHead& head);
   // Between groups: when the current generation is full it becomes the

@@ -96,6 +96,9 @@ class RequestHeads {
   absl::flat_hash_map<absl::string_view, Head> map_;
 };
 
+// How many events ahead the committer prefetches stream heads.
+constexpr size_t kHeadPrefetch = 4;
+
 size_t RequestBytes(const AppendRequest& request) {
   size_t bytes = request.request_id.size() + request.principal.size() + 64;
   for (const NewEvent& e : request.events) {
@@ -320,6 +323,11 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
     absl::Status status;
     for (size_t k = 0; k < req.events.size(); ++k) {
       const NewEvent& e = req.events[k];
+      // A batch's streams are spread over the cache: start the lookup of
+      // a later event's stream now, so its cache misses overlap this one.
+      if (k + kHeadPrefetch < req.events.size()) {
+        heads_.Prefetch(req.events[k + kHeadPrefetch].stream);
+      }
       auto [entry, added] = local.Get(e.stream);
       if (added) {
         // The cache holds what the accepted requests of this group left.
