@@ -2105,6 +2105,32 @@ class Projection::State::Applier {
     return absl::OkStatus();
   }
 
+  // OK if `replacement` registers the commitment of `old` for the same
+  // registrant, unit, cell, year and date; else why not.
+  absl::Status SameRegistration(const v1::Event& old,
+                                const v1::Event& replacement) {
+    const v1::CommitmentRegistered& a = old.commitment_registered();
+    const v1::CommitmentRegistered& b = replacement.commitment_registered();
+    const Day day = DayOf(old.business_date());
+    int y = 0, m = 0, d = 0;
+    CivilFromDay(day, &y, &m, &d);
+    auto year = [y](const v1::CommitmentRegistered& c) {
+      return c.period().year() != 0 ? c.period().year() : y;
+    };
+    if (a.member_id() == b.member_id() && a.unit_id() == b.unit_id() &&
+        a.cell_id() == b.cell_id() && year(a) == year(b) &&
+        DayOf(replacement.business_date()) == day) {
+      return absl::OkStatus();
+    }
+    return Precondition(
+        "event_corrected.replacement.commitment_registered",
+        absl::StrCat("a correction of commitment '", a.commitment_id(),
+                     "' keeps its member_id, unit_id, cell_id, year and "
+                     "business_date (it may change the items, the campaign "
+                     "and the period's part); to change those, retract it "
+                     "and register a new commitment_id"));
+  }
+
   absl::Status Corrected(const v1::EventCorrected& e, uint64_t position) {
     const std::string f = "event_corrected.target_position";
     ASSIGN_OR_RETURN(const v1::Event* target, Current(f, e.target_position()));
@@ -2116,13 +2142,22 @@ class Projection::State::Applier {
                        PayloadName(old), ", the replacement a ",
                        PayloadName(e.replacement())));
     }
-    RETURN_IF_ERROR(Reverse(old, f, e.target_position()));
-    const std::string saved = nested_;
-    nested_ = ".event_corrected.replacement";
-    // The replacement stands for the target's position (its merge record).
-    absl::Status st = Apply(e.replacement(), e.target_position());
-    nested_ = saved;
-    RETURN_IF_ERROR(st);
+    if (old.has_commitment_registered() &&
+        old.commitment_registered().commitment_id() ==
+            e.replacement().commitment_registered().commitment_id()) {
+      // A registration keeps its id (an evaluation names it), so its
+      // correction changes what the figures do not count: the items, the
+      // campaign, the period's month or quarter.
+      RETURN_IF_ERROR(SameRegistration(old, e.replacement()));
+    } else {
+      RETURN_IF_ERROR(Reverse(old, f, e.target_position()));
+      const std::string saved = nested_;
+      nested_ = ".event_corrected.replacement";
+      // The replacement stands for the target's position (its merge record).
+      absl::Status st = Apply(e.replacement(), e.target_position());
+      nested_ = saved;
+      RETURN_IF_ERROR(st);
+    }
     std::shared_ptr<v1::Event> previous;
     if (auto it = s_.superseded.find(e.target_position());
         it != s_.superseded.end()) {

@@ -685,5 +685,50 @@ TEST_F(ReviewedTest, AMemberAwardOnTheDayTheMemberMoved) {
   ExpectSameAsWithout({aw, aw + 1, aw2});
 }
 
+TEST_F(ReviewedTest, ACommitmentsCorrectionKeepsItsRegistration) {
+  // A registration's items are corrected after its evaluation: the
+  // figures stay, and the correction stands (it was refused as a
+  // duplicate commitment id before).
+  const uint64_t cm =
+      Record({testing::Commitment("cm1", "b1.m0", "b1", D(2021, 2, 1)),
+              testing::Evaluation("cm1", D(2021, 12, 20), true)});
+  const RollupQuery year{"b1", DayOf(D(2021, 1, 1)), DayOf(D(2021, 12, 31)),
+                         Attribution::kAsRecorded, 0};
+  absl::StatusOr<Rollup> before = log_.projection().GetRollup(year);
+  ASSERT_TRUE(before.ok());
+  auto correction = [cm](const v1::Event& replacement) {
+    v1::Event fix;
+    *fix.mutable_business_date() = D(2022, 1, 10);
+    fix.mutable_event_corrected()->set_target_position(cm);
+    fix.mutable_event_corrected()->set_reason("ghi sai nội dung");
+    *fix.mutable_event_corrected()->mutable_replacement() = replacement;
+    return fix;
+  };
+  v1::Event items = log_.events()[cm - 1];
+  items.mutable_commitment_registered()->add_items()->set_text(
+      "Đi làm đúng giờ");
+  ASSERT_TRUE(log_.Append({correction(items)}).ok());
+  absl::StatusOr<Rollup> after = log_.projection().GetRollup(year);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(*before == *after);
+  EXPECT_EQ(after->commitments_registered, 1);
+  EXPECT_EQ(after->commitments_evaluated, 1);
+
+  // Another member or year is another commitment: refused, nothing changes.
+  const std::string checksum = log_.projection().Checksum();
+  v1::Event member = items;
+  member.mutable_commitment_registered()->set_member_id("b1.m1");
+  v1::Event year_later = items;
+  year_later.mutable_commitment_registered()->mutable_period()->set_year(2022);
+  for (const v1::Event& replacement : {member, year_later}) {
+    absl::Status s = log_.Append({correction(replacement)});
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("retract it and register a new commitment_id"));
+  }
+  EXPECT_EQ(log_.projection().Checksum(), checksum);
+  ExpectReplayEqual(log_);
+}
+
 }  // namespace
 }  // namespace nenep::projections
