@@ -2197,9 +2197,25 @@ absl::Status Projection::State::ApplyRequest(
 void Projection::State::PrefetchAhead(absl::Span<const v1::Event* const> events,
                                       size_t i) const {
   // 16 ahead was slower than 8 on the national replay.
+  constexpr size_t kEventAhead = 16;
   constexpr size_t kSlotsAhead = 8;
   constexpr size_t kEntriesAhead = 4;
   constexpr size_t kFactsAhead = 2;
+  if (i + kEventAhead < events.size()) {
+    // The parsed event itself: Prefetch() reads its ids through three
+    // pointers, each a miss when another thread parsed it. A parser
+    // allocates an event's objects one after the other on its arena, so
+    // the bytes up to the next event hold them (at most 8 lines taken).
+    const size_t j = i + kEventAhead;
+    const char* from = reinterpret_cast<const char*>(events[j]);
+    const char* to = j + 1 < events.size()
+                         ? reinterpret_cast<const char*>(events[j + 1])
+                         : from;
+    if (to <= from || to - from > 512) to = from + 256;
+    for (const char* line = from; line < to; line += 64) {
+      __builtin_prefetch(line);
+    }
+  }
   if (i + kSlotsAhead < events.size()) Prefetch(*events[i + kSlotsAhead]);
   if (i + kEntriesAhead < events.size()) {
     PrefetchEntries(*events[i + kEntriesAhead]);
