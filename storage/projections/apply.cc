@@ -125,6 +125,7 @@ class Projection::State::Applier {
 
   absl::StatusOr<UnitIdx> UnitOf(absl::string_view field,
                                  const std::string& id) {
+    if (const int32_t ahead = s_.Resolved(id); ahead >= 0) return ahead;
     auto it = s_.unit_index.find(id);
     if (it == s_.unit_index.end()) return NotFound(field, "unit", id);
     return it->second;
@@ -161,6 +162,7 @@ class Projection::State::Applier {
   }
   absl::StatusOr<int32_t> MemberOf(absl::string_view field,
                                    const std::string& id) {
+    if (const int32_t ahead = s_.Resolved(id); ahead >= 0) return ahead;
     auto it = s_.member_index.find(id);
     if (it == s_.member_index.end()) return NotFound(field, "member", id);
     return it->second;
@@ -201,11 +203,11 @@ class Projection::State::Applier {
     std::array<int32_t, kAwardCounters> delta{};
     std::function<void()> fn;
   };
-  static_assert(kAwardCounters >= kSessionCounters &&
-                kAwardCounters >= kComplianceCounters &&
-                kAwardCounters >= kStateCounters &&
-                kAwardCounters >= kPlanCounters &&
-                kAwardCounters >= kCommitmentCounters);
+  static_assert(int{kAwardCounters} >= int{kSessionCounters} &&
+                int{kAwardCounters} >= int{kComplianceCounters} &&
+                int{kAwardCounters} >= int{kStateCounters} &&
+                int{kAwardCounters} >= int{kPlanCounters} &&
+                int{kAwardCounters} >= int{kCommitmentCounters});
 
   // The family of a series, for the journal (two pairs of families share
   // a counter count, so the member pointer decides).
@@ -216,10 +218,11 @@ class Projection::State::Applier {
     } else if constexpr (K == kAwardCounters) {
       return 5;
     } else if constexpr (K == kComplianceCounters) {
-      static_assert(kCommitmentCounters == kComplianceCounters);
+      static_assert(int{kCommitmentCounters} == int{kComplianceCounters});
       return f == &Facts::compliance ? 1 : 4;
     } else {
-      static_assert(kStateCounters == kPlanCounters && K == kStateCounters);
+      static_assert(int{kStateCounters} == int{kPlanCounters} &&
+                    K == kStateCounters);
       return f == &Facts::state ? 2 : 3;
     }
   }
@@ -649,7 +652,6 @@ class Projection::State::Applier {
   }
 
   absl::Status UnitRenamed(const v1::UnitRenamed& e, Day d) {
-    constexpr absl::string_view f = "unit_renamed";
     ASSIGN_OR_RETURN(UnitIdx u,
                      ActiveUnit("unit_renamed.unit_id", e.unit_id(), d));
     RETURN_IF_ERROR(InDateOrder("unit_renamed.unit_id", u, d));
@@ -681,7 +683,6 @@ class Projection::State::Applier {
   }
 
   absl::Status UnitMoved(const v1::UnitMoved& e, Day d) {
-    constexpr absl::string_view f = "unit_moved";
     ASSIGN_OR_RETURN(UnitIdx x,
                      ActiveUnit("unit_moved.unit_id", e.unit_id(), d));
     ASSIGN_OR_RETURN(
@@ -880,7 +881,6 @@ class Projection::State::Applier {
   }
 
   absl::Status MemberJoined(const v1::MemberJoined& e, Day d) {
-    constexpr absl::string_view f = "member_joined";
     ASSIGN_OR_RETURN(UnitIdx cell,
                      ActiveUnit("member_joined.cell_id", e.cell_id(), d));
     if (!s_.units[cell].is_cell) {
@@ -918,7 +918,6 @@ class Projection::State::Applier {
   }
 
   absl::Status MemberTransferred(const v1::MemberTransferred& e, Day d) {
-    constexpr absl::string_view f = "member_transferred";
     ASSIGN_OR_RETURN(int32_t m,
                      MemberOf("member_transferred.member_id", e.member_id()));
     ASSIGN_OR_RETURN(UnitIdx from, UnitOf("member_transferred.from_cell_id",
@@ -942,7 +941,6 @@ class Projection::State::Applier {
   }
 
   absl::Status MemberLeft(const v1::MemberLeft& e, Day d) {
-    constexpr absl::string_view f = "member_left";
     ASSIGN_OR_RETURN(int32_t m,
                      MemberOf("member_left.member_id", e.member_id()));
     ASSIGN_OR_RETURN(UnitIdx cell, UnitOf("member_left.cell_id", e.cell_id()));
@@ -1713,6 +1711,7 @@ class Projection::State::Applier {
     for (UnitIdx p : unit.predecessors) Erase(&s_.units[p].successors, u);
     Set(&unit.predecessors, std::vector<UnitIdx>{});
     s_.unit_index.erase(unit.id);
+    s_.ForgetResolved();
     OnUndo([this, u] { s_.unit_index.emplace(s_.units[u].id, u); });
     Set(&unit.created, kForever);
     return absl::OkStatus();
@@ -1997,6 +1996,7 @@ class Projection::State::Applier {
     if (mem.cells.empty()) {
       // It was the member's first join: the member was never recorded.
       s_.member_index.erase(mem.id);
+      s_.ForgetResolved();
       OnUndo([this, m] { s_.member_index.emplace(s_.members[m].id, m); });
     }
   }
@@ -2231,6 +2231,7 @@ void Projection::State::PrefetchEntries(const v1::Event& e) const {
                      Series<kSessionCounters> Facts::*f) {
     auto it = unit_index.find(id);
     if (it == unit_index.end()) return;
+    KeepResolved(id, it->second);
     const Unit& u = units[it->second];
     __builtin_prefetch(&u.created);
     __builtin_prefetch(&u.last_parent_day);
@@ -2242,7 +2243,9 @@ void Projection::State::PrefetchEntries(const v1::Event& e) const {
   };
   auto member = [this](const std::string& id) {
     auto it = member_index.find(id);
-    if (it != member_index.end()) __builtin_prefetch(&members[it->second]);
+    if (it == member_index.end()) return;
+    KeepResolved(id, it->second);
+    __builtin_prefetch(&members[it->second]);
   };
   switch (e.payload_case()) {
     case v1::Event::kSessionHeld:
@@ -2284,9 +2287,9 @@ void PrefetchRowOf(const Series<K>& series, Day day) {
 
 void Projection::State::PrefetchFacts(const v1::Event& e) const {
   if (e.payload_case() != v1::Event::kSessionHeld) return;
-  auto it = unit_index.find(e.session_held().unit_id());
-  if (it == unit_index.end()) return;
-  const Unit& u = units[it->second];
+  const int32_t at = Resolved(e.session_held().unit_id());
+  if (at < 0) return;
+  const Unit& u = units[at];
   const Day day = DayOf(e.business_date());
   PrefetchRowOf(u.own.sessions, day);
   if (!u.regular_months.empty()) {

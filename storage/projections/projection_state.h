@@ -246,6 +246,19 @@ class Projection::State {
   void Prefetch(const v1::Event& e) const;         // the index slots
   void PrefetchEntries(const v1::Event& e) const;  // what they point to
   void PrefetchFacts(const v1::Event& e) const;    // the rows they change
+  // PrefetchEntries looks ids up a few events ahead and keeps what it
+  // found, so that the event's own checks need not hash and probe again.
+  // What it keeps is named by the id's address inside the parsed event and
+  // is good until ForgetResolved(): call it before each run of ApplyRequest
+  // over new events (their addresses may repeat an earlier run's), and on
+  // every erase from unit_index or member_index.
+  void ForgetResolved() const { ++resolved_stamp_; }
+  // The index `id` (an id inside an event given to PrefetchAhead) resolved
+  // to, or -1 if it was not looked up ahead (or not found then).
+  int32_t Resolved(const std::string& id) const {
+    const ResolvedId& r = resolved_[ResolvedSlot(&id)];
+    return r.id == &id && r.stamp == resolved_stamp_ ? r.index : -1;
+  }
 
   uint64_t applied = 0;
   // Deques: references to elements stay valid as they grow, which the
@@ -286,8 +299,24 @@ class Projection::State {
   absl::flat_hash_map<uint64_t, MergeRecord> merges;
 
  private:
+  struct ResolvedId {
+    const std::string* id = nullptr;
+    int32_t index = -1;
+    uint32_t stamp = 0;
+  };
+  static constexpr size_t kResolvedSlots = 32;  // > the lookahead's ids
+  static size_t ResolvedSlot(const std::string* id) {
+    // Ids of one event lie a few dozen bytes apart, events hundreds.
+    return (reinterpret_cast<uintptr_t>(id) >> 4) % kResolvedSlots;
+  }
+  void KeepResolved(const std::string& id, int32_t index) const {
+    resolved_[ResolvedSlot(&id)] = ResolvedId{&id, index, resolved_stamp_};
+  }
+
   class Applier;
   friend class Applier;
+  mutable std::array<ResolvedId, kResolvedSlots> resolved_{};
+  mutable uint32_t resolved_stamp_ = 1;
   std::unique_ptr<Applier> applier_;  // reused: its journal keeps capacity
   // The last structure index built (queries of one date come in runs).
   mutable absl::Mutex index_mu_;

@@ -502,6 +502,7 @@ Projection::~Projection() = default;
 absl::Status Projection::Apply(absl::Span<const v1::Event* const> events,
                                uint64_t first_position) {
   absl::WriterMutexLock lock(&mu_);
+  state_->ForgetResolved();
   return state_->ApplyRequest(events, first_position);
 }
 
@@ -509,6 +510,7 @@ void Projection::ApplyLogged(
     absl::Span<const v1::Event* const> events, uint64_t first_position,
     absl::FunctionRef<void(uint64_t, const absl::Status&)> refused) {
   absl::WriterMutexLock lock(&mu_);
+  state_->ForgetResolved();
   for (size_t i = 0; i < events.size(); ++i) {
     state_->PrefetchAhead(events, i);
     absl::Status s =
