@@ -351,6 +351,65 @@ TEST_F(RetractDependentsTest, ACellWithASessionGoesWithTheSessionFirst) {
   EXPECT_EQ(info->parent_chain.front().unit_id, "B");
 }
 
+// The projection looks an event's unit or member up a few events ahead of
+// applying it (apply.cc). A retraction in between that takes the unit or
+// the member away leaves the id unknown: NOT_FOUND, not the index found
+// ahead (which would say FAILED_PRECONDITION, "not active" or "not in
+// cell"). Both paths: one request of many events, and the replay's events
+// applied one by one.
+TEST_F(RetractDependentsTest, AnIdLookedUpAheadThenRetractedIsNotFound) {
+  const uint64_t cell = Record({Cell("c7", "A", D(2021, 3, 15))});
+  const uint64_t join =
+      Record({testing::MemberJoined("c7.m", "b1", D(2021, 3, 1))});
+  auto filler = [](int n) {
+    return testing::RegularSession(absl::StrCat("b1.f", n), "b1", D(2021, 7, n),
+                                   0, 0);
+  };
+  // The use is 4 events after the retraction's predecessor: looked up
+  // ahead before the retraction applies.
+  const std::vector<v1::Event> unit_gone = {
+      filler(1), Retraction(cell),
+      filler(2), filler(3),
+      filler(4), testing::RegularSession("c7.s", "c7", D(2021, 7, 20), 0, 0)};
+  const std::vector<v1::Event> member_gone = {
+      filler(11), Retraction(join),
+      filler(12), filler(13),
+      filler(14), testing::Commitment("c7.cm", "c7.m", "b1", D(2021, 7, 20))};
+
+  const std::string before = log_.projection().Checksum();
+  absl::Status s = log_.Append(unit_gone);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("unit 'c7' is not recorded"));
+  s = log_.Append(member_gone);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("member 'c7.m' is not recorded"));
+  EXPECT_EQ(log_.projection().Checksum(), before);
+
+  // The replay path: every event its own request, under one lock.
+  std::vector<v1::Event> log = log_.events();
+  const uint64_t first_use = log.size() + unit_gone.size();
+  log.insert(log.end(), unit_gone.begin(), unit_gone.end());
+  log.insert(log.end(), member_gone.begin(), member_gone.end());
+  std::vector<const v1::Event*> ptrs;
+  for (const v1::Event& e : log) ptrs.push_back(&e);
+  Projection replay(nullptr, [&log](uint64_t pos) -> absl::StatusOr<v1::Event> {
+    if (pos == 0 || pos > log.size()) return absl::NotFoundError("no event");
+    return log[pos - 1];
+  });
+  std::vector<std::pair<uint64_t, absl::Status>> refused;
+  replay.ApplyLogged(ptrs, 1, [&](uint64_t pos, const absl::Status& st) {
+    refused.emplace_back(pos, st);
+  });
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_EQ(refused[0].first, first_use);
+  EXPECT_EQ(refused[0].second.code(), absl::StatusCode::kNotFound)
+      << refused[0].second;
+  EXPECT_EQ(refused[1].first, log.size());
+  EXPECT_EQ(refused[1].second.code(), absl::StatusCode::kNotFound)
+      << refused[1].second;
+}
+
 TEST_F(RetractDependentsTest, AUnitWithChildrenOrMembers) {
   const uint64_t e = Record({Upper("E", "K"), Cell("e1", "E"),
                              testing::MemberJoined("e1.m", "e1", D(2021, 1, 5)),
