@@ -1326,12 +1326,16 @@ class Projection::State::Applier {
 
   absl::Status Evaluated(const v1::CommitmentEvaluated& e, Day d, int sign,
                          absl::string_view f) {
-    auto it = s_.commitment_index.find(e.commitment_id());
-    if (it == s_.commitment_index.end()) {
-      return NotFound("commitment_evaluated.commitment_id", "commitment",
-                      e.commitment_id());
+    int32_t at = s_.Resolved(e.commitment_id());
+    if (at < 0) {
+      auto it = s_.commitment_index.find(e.commitment_id());
+      if (it == s_.commitment_index.end()) {
+        return NotFound("commitment_evaluated.commitment_id", "commitment",
+                        e.commitment_id());
+      }
+      at = it->second;
     }
-    Commitment& c = s_.commitments[it->second];
+    Commitment& c = s_.commitments[at];
     if (sign > 0) {
       if (c.unit == kNoUnit) {
         return Precondition(
@@ -2198,10 +2202,12 @@ absl::Status Projection::State::ApplyRequest(
 
 void Projection::State::PrefetchAhead(absl::Span<const v1::Event* const> events,
                                       size_t i) const {
+  // A pipeline of dependent loads, one step per event: each step reads
+  // what the step before pulled in and prefetches what the next needs.
   constexpr size_t kEventAhead = 16;  // 32 was no better
   constexpr size_t kSlotsAhead = 8;   // 16 was slower on the national replay
   constexpr size_t kEntriesAhead = 4;
-  constexpr size_t kFactsAhead = 2;
+  constexpr int kLevels = 3;  // the unit, its parent, its grandparent
   if (i + kEventAhead < events.size()) {
     // The parsed event itself: Prefetch() reads its ids through three
     // pointers, each a miss when another thread parsed it. A parser
@@ -2221,25 +2227,114 @@ void Projection::State::PrefetchAhead(absl::Span<const v1::Event* const> events,
   if (i + kEntriesAhead < events.size()) {
     PrefetchEntries(*events[i + kEntriesAhead]);
   }
-  if (i + kFactsAhead < events.size()) PrefetchFacts(*events[i + kFactsAhead]);
+  // Level 0 three events ahead, level 1 two, level 2 one; the levels above
+  // (blocs, the root) are few and stay in the cache.
+  for (int level = 0; level < kLevels; ++level) {
+    const size_t j = i + kEntriesAhead - 1 - level;
+    if (j < events.size()) PrefetchLevel(*events[j], level);
+  }
+}
+
+namespace {
+
+// Where `day` would sit among the rows if they were spread evenly over
+// their days (they mostly are: a unit meets through the year), and the
+// last row, which Series::Add reads first.
+template <int K>
+void PrefetchRowOf(const Series<K>& series, Day day) {
+  const std::vector<Row<K>>& rows = series.rows();
+  if (rows.empty()) return;
+  __builtin_prefetch(&rows.back());
+  const Day first = rows.front().day;
+  const Day last = rows.back().day;
+  if (day >= last || day <= first) return;
+  const size_t at = static_cast<size_t>(static_cast<int64_t>(day - first) *
+                                        static_cast<int64_t>(rows.size() - 1) /
+                                        (last - first));
+  __builtin_prefetch(&rows[at]);
+}
+
+}  // namespace
+
+Projection::State::PostTargets Projection::State::TargetsOf(
+    const v1::Event& e) const {
+  PostTargets t;
+  switch (e.payload_case()) {
+    case v1::Event::kSessionHeld:
+      t.unit = Resolved(e.session_held().unit_id());
+      t.sessions = true;
+      break;
+    case v1::Event::kMemberJoined:
+      t.unit = Resolved(e.member_joined().cell_id());
+      t.state = true;
+      break;
+    case v1::Event::kCommitmentRegistered: {
+      const v1::CommitmentRegistered& c = e.commitment_registered();
+      t.unit = Resolved(c.cell_id().empty() ? c.unit_id() : c.cell_id());
+      t.commitments = true;
+      break;
+    }
+    case v1::Event::kCommitmentEvaluated: {
+      const int32_t c = Resolved(e.commitment_evaluated().commitment_id());
+      if (c >= 0) t.unit = commitments[c].unit;
+      t.commitments = true;
+      break;
+    }
+    default:
+      return t;
+  }
+  if (t.unit != kNoUnit) t.day = DayOf(e.business_date());
+  return t;
+}
+
+void Projection::State::PrefetchLines(const Unit& u, const Facts& f,
+                                      const PostTargets& t) {
+  __builtin_prefetch(&u.last_parent_day);
+  __builtin_prefetch(&u.children_ever);
+  if (t.sessions) {
+    __builtin_prefetch(&f.sessions);
+    __builtin_prefetch(&f.compliance);
+  }
+  if (t.state) __builtin_prefetch(&f.state);
+  if (t.commitments) __builtin_prefetch(&f.commitments);
+}
+
+void Projection::State::PrefetchLevel(const v1::Event& e, int level) const {
+  const PostTargets t = TargetsOf(e);
+  UnitIdx u = t.unit;
+  for (int k = 0; k < level && u != kNoUnit; ++k) u = units[u].last_parent;
+  if (u == kNoUnit) return;
+  // The rows this level's Add()s read (their headers came in a step ago)...
+  const Unit& unit = units[u];
+  const Facts& f = level == 0 ? unit.own : unit.agg;
+  if (t.sessions) {
+    PrefetchRowOf(f.sessions, t.day);
+    PrefetchRowOf(f.compliance, t.day);
+    if (level == 0 && !unit.regular_months.empty()) {
+      __builtin_prefetch(&unit.regular_months.back());
+    }
+  }
+  if (t.state) PrefetchRowOf(f.state, t.day);
+  if (t.commitments) PrefetchRowOf(f.commitments, t.day);
+  // ... and the next level's unit, for the next step.
+  if (unit.last_parent != kNoUnit) {
+    const Unit& parent = units[unit.last_parent];
+    PrefetchLines(parent, parent.agg, t);
+  }
 }
 
 void Projection::State::PrefetchEntries(const v1::Event& e) const {
-  // The lines of the unit its checks read, and the headers of the series
-  // and period counts PrefetchFacts reads two events later.
-  auto unit = [this](const std::string& id,
-                     Series<kSessionCounters> Facts::*f) {
+  // Looks the event's ids up (and keeps what it found, see Resolved()),
+  // and pulls in the lines of the unit its checks read and the headers of
+  // the series it changes, which PrefetchLevel reads next.
+  auto unit = [this](const std::string& id, const PostTargets& t) {
     auto it = unit_index.find(id);
     if (it == unit_index.end()) return;
     KeepResolved(id, it->second);
     const Unit& u = units[it->second];
     __builtin_prefetch(&u.created);
-    __builtin_prefetch(&u.last_parent_day);
-    if (f != nullptr) {
-      __builtin_prefetch(&(u.own.*f));
-      __builtin_prefetch(&u.regular_months);
-      __builtin_prefetch(&u.children_ever);
-    }
+    PrefetchLines(u, u.own, t);
+    if (t.sessions) __builtin_prefetch(&u.regular_months);
   };
   auto member = [this](const std::string& id) {
     auto it = member_index.find(id);
@@ -2247,58 +2342,35 @@ void Projection::State::PrefetchEntries(const v1::Event& e) const {
     KeepResolved(id, it->second);
     __builtin_prefetch(&members[it->second]);
   };
+  PostTargets t;
   switch (e.payload_case()) {
     case v1::Event::kSessionHeld:
-      unit(e.session_held().unit_id(), &Facts::sessions);
+      t.sessions = true;
+      unit(e.session_held().unit_id(), t);
       break;
     case v1::Event::kMemberJoined:
-      unit(e.member_joined().cell_id(), nullptr);
+      t.state = true;
+      unit(e.member_joined().cell_id(), t);
       break;
-    case v1::Event::kCommitmentRegistered:
-      member(e.commitment_registered().member_id());
+    case v1::Event::kCommitmentRegistered: {
+      const v1::CommitmentRegistered& c = e.commitment_registered();
+      t.commitments = true;
+      if (!c.cell_id().empty() || !c.unit_id().empty()) {
+        unit(c.cell_id().empty() ? c.unit_id() : c.cell_id(), t);
+      }
+      if (!c.member_id().empty()) member(c.member_id());
       break;
+    }
+    case v1::Event::kCommitmentEvaluated: {
+      const std::string& id = e.commitment_evaluated().commitment_id();
+      auto it = commitment_index.find(id);
+      if (it == commitment_index.end()) break;
+      KeepResolved(id, it->second);
+      __builtin_prefetch(&commitments[it->second]);
+      break;
+    }
     default:
       break;
-  }
-}
-
-namespace {
-
-// Where `day` would sit among the rows if they were spread evenly over
-// their days (they mostly are: a unit meets through the year).
-template <int K>
-void PrefetchRowOf(const Series<K>& series, Day day) {
-  const std::vector<Row<K>>& rows = series.rows();
-  if (rows.empty()) return;
-  const Day first = rows.front().day;
-  const Day last = rows.back().day;
-  size_t at = 0;
-  if (day >= last) {
-    at = rows.size() - 1;
-  } else if (day > first) {
-    at = static_cast<size_t>(static_cast<int64_t>(day - first) *
-                             static_cast<int64_t>(rows.size() - 1) /
-                             (last - first));
-  }
-  __builtin_prefetch(&rows[at]);
-}
-
-}  // namespace
-
-void Projection::State::PrefetchFacts(const v1::Event& e) const {
-  if (e.payload_case() != v1::Event::kSessionHeld) return;
-  const int32_t at = Resolved(e.session_held().unit_id());
-  if (at < 0) return;
-  const Unit& u = units[at];
-  const Day day = DayOf(e.business_date());
-  PrefetchRowOf(u.own.sessions, day);
-  if (!u.regular_months.empty()) {
-    __builtin_prefetch(&u.regular_months[u.regular_months.size() / 2]);
-  }
-  if (u.last_parent != kNoUnit) {
-    const Unit& parent = units[u.last_parent];
-    __builtin_prefetch(&parent.children_ever);
-    __builtin_prefetch(&parent.agg.sessions);
   }
 }
 

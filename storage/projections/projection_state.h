@@ -237,21 +237,26 @@ class Projection::State {
   bool InSubtree(UnitIdx u, UnitIdx root, Day d) const;
   std::string Checksum() const;
   const Folder& fold() const { return fold_; }
-  // Hints, nothing more, for event i of `events` about to be applied:
-  // pulls into the cache the index slots that the event 8 ahead will look
-  // up and the unit or member entry of the event 4 ahead, so that the
-  // lookups of a large state overlap instead of waiting on memory one by
-  // one.
+  // Hints, nothing more, for event i of `events` about to be applied: pulls
+  // into the cache the parsed event 16 ahead, the index slots that the
+  // event 8 ahead will look up, the unit or member entry of the event 4
+  // ahead, then level by level the series rows that the events 3, 2 and 1
+  // ahead will change in their unit and its ancestors, so that the lookups
+  // of a large state overlap instead of waiting on memory one by one.
   void PrefetchAhead(absl::Span<const v1::Event* const> events, size_t i) const;
   void Prefetch(const v1::Event& e) const;         // the index slots
   void PrefetchEntries(const v1::Event& e) const;  // what they point to
-  void PrefetchFacts(const v1::Event& e) const;    // the rows they change
+  // The rows of e's unit's ancestor `level` up (0: the unit itself) and
+  // the lines of the one above it.
+  void PrefetchLevel(const v1::Event& e, int level) const;
   // PrefetchEntries looks ids up a few events ahead and keeps what it
   // found, so that the event's own checks need not hash and probe again.
   // What it keeps is named by the id's address inside the parsed event and
   // is good until ForgetResolved(): call it before each run of ApplyRequest
   // over new events (their addresses may repeat an earlier run's), and on
-  // every erase from unit_index or member_index.
+  // every erase from unit_index or member_index outside an undo (a failed
+  // request's undo is followed by a new run, commitment_index's erases are
+  // all undos).
   void ForgetResolved() const { ++resolved_stamp_; }
   // The index `id` (an id inside an event given to PrefetchAhead) resolved
   // to, or -1 if it was not looked up ahead (or not found then).
@@ -299,6 +304,18 @@ class Projection::State {
   absl::flat_hash_map<uint64_t, MergeRecord> merges;
 
  private:
+  // The unit an event posts to (as resolved ahead) and the series it
+  // changes there and up the chain.
+  struct PostTargets {
+    UnitIdx unit = kNoUnit;
+    Day day = 0;
+    bool sessions = false;  // with compliance
+    bool state = false;
+    bool commitments = false;
+  };
+  PostTargets TargetsOf(const v1::Event& e) const;
+  static void PrefetchLines(const Unit& u, const Facts& f,
+                            const PostTargets& t);
   struct ResolvedId {
     const std::string* id = nullptr;
     int32_t index = -1;
