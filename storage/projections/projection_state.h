@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +16,7 @@
 #include "absl/status/status.h"
 #include "storage/projections/projection.h"
 #include "storage/projections/series.h"
+#include "storage/projections/stable_vector.h"
 
 namespace nenep::projections {
 
@@ -266,17 +266,17 @@ class Projection::State {
   }
 
   uint64_t applied = 0;
-  // Deques: references to elements stay valid as they grow, which the
-  // undo journal relies on.
-  std::deque<Unit> units;
+  // References to elements stay valid as these grow, which the undo
+  // journal relies on.
+  StableVector<Unit> units;
   absl::flat_hash_map<std::string, UnitIdx> unit_index;
   StringPool ids;
-  std::deque<Member> members;
-  // Keys point into the ids of `members` (deque elements do not move).
+  StableVector<Member> members;
+  // Keys point into the ids of `members` (elements do not move).
   absl::flat_hash_map<absl::string_view, int32_t> member_index;
-  std::deque<Commitment> commitments;
+  StableVector<Commitment> commitments;
   absl::flat_hash_map<absl::string_view, int32_t> commitment_index;
-  std::deque<Plan> plans;
+  StableVector<Plan> plans;
   absl::flat_hash_map<std::string, int32_t> plan_index;
   absl::flat_hash_map<std::string, int32_t> plan_identities;
   std::vector<std::string> award_ids;

@@ -2,7 +2,12 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <random>
+#include <string>
+#include <vector>
+
+#include "storage/projections/stable_vector.h"
 
 #include "gtest/gtest.h"
 
@@ -49,19 +54,17 @@ void CompareWithAMap(DayOf day_of, int adds, uint32_t seed) {
 }
 
 TEST(SeriesTest, DenseDaysOfAYear) {
-  const Day start = DayNumber(2024, 1, 1);
+  constexpr Day start = DayNumber(2024, 1, 1);
   CompareWithAMap(
-      [start](std::mt19937& rng) {
-        return start + static_cast<Day>(rng() % 366);
-      },
+      [](std::mt19937& rng) { return start + static_cast<Day>(rng() % 366); },
       4000, 1);
 }
 
 TEST(SeriesTest, SparseAndClusteredDays) {
-  const Day start = DayNumber(2020, 1, 1);
+  constexpr Day start = DayNumber(2020, 1, 1);
   // Mostly the first days of a few months, sometimes anywhere in 5 years.
   CompareWithAMap(
-      [start](std::mt19937& rng) {
+      [](std::mt19937& rng) {
         if (rng() % 8 == 0) return start + static_cast<Day>(rng() % 1826);
         return start + static_cast<Day>(rng() % 6) * 91 +
                static_cast<Day>(rng() % 3);
@@ -71,7 +74,7 @@ TEST(SeriesTest, SparseAndClusteredDays) {
 
 TEST(SeriesTest, DaysInOrderAndBackwards) {
   Series<1> series;
-  const Day start = DayNumber(2023, 6, 1);
+  constexpr Day start = DayNumber(2023, 6, 1);
   for (Day d = 0; d < 300; ++d) series.Add(start + d, {1});
   for (Day d = 299; d >= 0; --d) series.Add(start + d, {1});
   ASSERT_EQ(series.rows().size(), 300u);
@@ -80,6 +83,48 @@ TEST(SeriesTest, DaysInOrderAndBackwards) {
   for (Day d = 0; d < 300; d += 2) series.Add(start + d, {-2});
   for (Day d = 299; d > 0; d -= 2) series.Add(start + d, {-2});
   EXPECT_TRUE(series.empty());
+}
+
+// The projection's units, members and commitments: elements never move as
+// the vector grows past many chunks, pop_back destroys exactly the last one,
+// iteration visits all in order.
+TEST(StableVectorTest, ElementsStayPutAndAreDestroyedOnce) {
+  struct Counted {
+    explicit Counted(int v, int* live) : value(v), live(live) { ++*live; }
+    Counted(Counted&& o) : value(o.value), live(o.live) { ++*live; }
+    ~Counted() { --*live; }
+    int value;
+    int* live;
+    std::unique_ptr<std::string> text = std::make_unique<std::string>("x");
+  };
+  int live = 0;
+  {
+    StableVector<Counted> v;
+    EXPECT_TRUE(v.empty());
+    const int n = 3 * 4096 + 17;  // past three chunks
+    std::vector<const Counted*> where;
+    for (int i = 0; i < n; ++i) {
+      where.push_back(&v.emplace_back(i, &live));
+    }
+    EXPECT_EQ(v.size(), static_cast<size_t>(n));
+    EXPECT_EQ(live, n);
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(&v[i], where[i]) << i;
+      ASSERT_EQ(v[i].value, i);
+    }
+    int expected = 0;
+    for (const Counted& c : v) ASSERT_EQ(c.value, expected++);
+    EXPECT_EQ(expected, n);
+    for (int i = 0; i < 4096 + 1; ++i) v.pop_back();
+    EXPECT_EQ(live, n - 4097);
+    EXPECT_EQ(v.back().value, n - 4098);
+    // Grows again into the chunks kept: the same places.
+    v.push_back(Counted(-1, &live));
+    EXPECT_EQ(&v.back(), where[n - 4097]);
+    EXPECT_EQ(v.back().value, -1);
+    EXPECT_EQ(live, n - 4096);
+  }
+  EXPECT_EQ(live, 0);
 }
 
 }  // namespace
