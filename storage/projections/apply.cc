@@ -2237,21 +2237,13 @@ void Projection::State::PrefetchAhead(absl::Span<const v1::Event* const> events,
 
 namespace {
 
-// Where `day` would sit among the rows if they were spread evenly over
-// their days (they mostly are: a unit meets through the year), and the
-// last row, which Series::Add reads first.
+// The last row, which Series::Add reads first, and where it adds when
+// events come in date order. (Guessing the row of an earlier day would
+// read the last row's day now, waiting on the line just prefetched.)
 template <int K>
-void PrefetchRowOf(const Series<K>& series, Day day) {
+void PrefetchRowOf(const Series<K>& series) {
   const std::vector<Row<K>>& rows = series.rows();
-  if (rows.empty()) return;
-  __builtin_prefetch(&rows.back());
-  const Day first = rows.front().day;
-  const Day last = rows.back().day;
-  if (day >= last || day <= first) return;
-  const size_t at = static_cast<size_t>(static_cast<int64_t>(day - first) *
-                                        static_cast<int64_t>(rows.size() - 1) /
-                                        (last - first));
-  __builtin_prefetch(&rows[at]);
+  if (!rows.empty()) __builtin_prefetch(&rows.back());
 }
 
 }  // namespace
@@ -2281,9 +2273,8 @@ Projection::State::PostTargets Projection::State::TargetsOf(
       break;
     }
     default:
-      return t;
+      break;
   }
-  if (t.unit != kNoUnit) t.day = DayOf(e.business_date());
   return t;
 }
 
@@ -2308,14 +2299,14 @@ void Projection::State::PrefetchLevel(const v1::Event& e, int level) const {
   const Unit& unit = units[u];
   const Facts& f = level == 0 ? unit.own : unit.agg;
   if (t.sessions) {
-    PrefetchRowOf(f.sessions, t.day);
-    PrefetchRowOf(f.compliance, t.day);
+    PrefetchRowOf(f.sessions);
+    PrefetchRowOf(f.compliance);
     if (level == 0 && !unit.regular_months.empty()) {
       __builtin_prefetch(&unit.regular_months.back());
     }
   }
-  if (t.state) PrefetchRowOf(f.state, t.day);
-  if (t.commitments) PrefetchRowOf(f.commitments, t.day);
+  if (t.state) PrefetchRowOf(f.state);
+  if (t.commitments) PrefetchRowOf(f.commitments);
   // ... and the next level's unit, for the next step.
   if (unit.last_parent != kNoUnit) {
     const Unit& parent = units[unit.last_parent];

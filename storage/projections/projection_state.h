@@ -308,7 +308,6 @@ class Projection::State {
   // changes there and up the chain.
   struct PostTargets {
     UnitIdx unit = kNoUnit;
-    Day day = 0;
     bool sessions = false;  // with compliance
     bool state = false;
     bool commitments = false;
