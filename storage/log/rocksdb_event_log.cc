@@ -509,7 +509,7 @@ absl::StatusOr<Position> RestoreBackup(const std::string& backup_dir,
   }
   // The log, then its index (taken just before it). Without a usable index
   // backup the index is rebuilt from the log on open.
-  for (const std::string sub :
+  for (const std::string& sub :
        {std::string(kLogBackupDir), std::string(kStreamIndexDir)}) {
     const bool is_log = sub == kLogBackupDir;
     const std::string from = absl::StrCat(backup_dir, "/", sub);

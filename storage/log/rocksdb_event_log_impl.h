@@ -28,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -96,6 +97,68 @@ class StreamPrefixTransform final : public rocksdb::SliceTransform {
 // the group's write fails). A head whose last event is not indexed yet is
 // never dropped, so a stream missing here has all its events in the index.
 // Committer thread only.
+// A stream name as the head cache's key. Names of up to 36 bytes (nearly
+// all: "sessions-" and a unit id, "member-" and a member id) are kept in
+// the hash table's slot itself, so that comparing a probed slot with the
+// name sought reads no other memory (a std::string keeps more than 15
+// bytes on the heap: a cache miss per lookup once the projections fill
+// the cache); longer names on the heap.
+class StreamKey {
+ public:
+  explicit StreamKey(absl::string_view name)
+      : size_(static_cast<uint32_t>(name.size())) {
+    char* to = size_ <= kInline ? inline_ : (heap_ = new char[size_]);
+    if (size_ > 0) std::memcpy(to, name.data(), size_);
+  }
+  explicit StreamKey(const std::string& name)
+      : StreamKey(absl::string_view(name)) {}
+  StreamKey(const StreamKey& other) : StreamKey(other.view()) {}
+  StreamKey(StreamKey&& other) noexcept : size_(other.size_) {
+    std::memcpy(inline_, other.inline_, kInline);  // or the heap pointer
+    other.size_ = 0;
+  }
+  StreamKey& operator=(StreamKey other) noexcept {
+    char bytes[kInline];
+    std::memcpy(bytes, inline_, kInline);
+    std::memcpy(inline_, other.inline_, kInline);
+    std::memcpy(other.inline_, bytes, kInline);
+    std::swap(size_, other.size_);
+    return *this;
+  }
+  ~StreamKey() {
+    if (size_ > kInline) delete[] heap_;
+  }
+  absl::string_view view() const {
+    return absl::string_view(size_ <= kInline ? inline_ : heap_, size_);
+  }
+
+ private:
+  static constexpr uint32_t kInline = 36;
+  union {
+    char inline_[kInline];
+    char* heap_;
+  };
+  uint32_t size_;
+};
+
+// Hash and equality of StreamKey, looked up by any string.
+struct StreamKeyHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view name) const {
+    return absl::Hash<absl::string_view>{}(name);
+  }
+  size_t operator()(const StreamKey& key) const { return (*this)(key.view()); }
+};
+struct StreamKeyEq {
+  using is_transparent = void;
+  static absl::string_view View(const StreamKey& key) { return key.view(); }
+  static absl::string_view View(absl::string_view name) { return name; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return View(a) == View(b);
+  }
+};
+
 class StreamHeadCache {
  public:
   explicit StreamHeadCache(size_t capacity)
@@ -120,8 +183,10 @@ class StreamHeadCache {
 
  private:
   size_t generation_limit_;
-  absl::flat_hash_map<std::string, StreamHead> current_;
-  absl::flat_hash_map<std::string, StreamHead> previous_;
+  using Map =
+      absl::flat_hash_map<StreamKey, StreamHead, StreamKeyHash, StreamKeyEq>;
+  Map current_;
+  Map previous_;
 };
 
 // One entry of the stream index: revision `revision` of a stream is the

@@ -114,21 +114,21 @@ StreamHead* StreamHeadCache::Find(const std::string& stream) {
     return &it->second;
   }
   if (auto it = previous_.find(stream); it != previous_.end()) {
-    return &current_.emplace(stream, it->second).first->second;
+    return &current_.emplace(StreamKey(stream), it->second).first->second;
   }
   return nullptr;
 }
 
 StreamHead* StreamHeadCache::Insert(const std::string& stream,
                                     const StreamHead& head) {
-  StreamHead& slot = current_[stream];
+  StreamHead& slot = current_.try_emplace(StreamKey(stream)).first->second;
   slot = head;
   return &slot;
 }
 
 void StreamHeadCache::Rotate(Position indexed) {
   if (current_.size() < generation_limit_) return;
-  absl::flat_hash_map<std::string, StreamHead> older = std::move(previous_);
+  Map older = std::move(previous_);
   previous_ = std::move(current_);
   current_ = {};
   for (auto& [name, h] : older) {

@@ -20,6 +20,7 @@
 #include "storage/common/coding.h"
 #include "storage/log/log_format.h"
 #include "storage/log/log_tree.h"
+#include "storage/log/rocksdb_event_log_impl.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -814,7 +815,7 @@ TEST_F(RocksDbEventLogTest, AFormatOneTreeIsRehashedAndAForgedOneRefused) {
   log_.reset();
   WithRawStore(dir_.Sub("db"), [&](const RawStore& raw) {
     rocksdb::DB* db = raw.db;
-    rocksdb::ColumnFamilyHandle *meta = raw.meta, *merkle = raw.merkle;
+    rocksdb::ColumnFamilyHandle* merkle = raw.merkle;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, merkle));
     it->Seek("l");
     EXPECT_FALSE(it->Valid()) << "format-1 keys are left";
@@ -973,6 +974,56 @@ TEST(LogFormatTest, HandEncodedLogRecordIsTheCanonicalProtobufEncoding) {
                     c.request_id, c.principal, &mine);
     EXPECT_EQ(mine, rec.SerializeAsString()) << c.stream;
   }
+}
+
+// The committer's cache of stream heads keeps names of up to 36 bytes in
+// its slots and longer ones on the heap: both are found by any string,
+// survive the table's growth (moves), copies and rotation.
+TEST(StreamHeadCacheTest, ShortAndLongNamesThroughGrowthAndRotation) {
+  using internal::StreamHead;
+  using internal::StreamKey;
+  const std::string longest_inline(36, 's');
+  const std::string just_longer(37, 'l');
+  const std::string empty;
+  EXPECT_EQ(StreamKey(longest_inline).view(), longest_inline);
+  EXPECT_EQ(StreamKey(just_longer).view(), just_longer);
+  EXPECT_EQ(StreamKey(empty).view(), empty);
+  StreamKey a(just_longer);
+  StreamKey b(longest_inline);
+  StreamKey c(a);  // copies the heap bytes
+  a = b;           // and assignment frees none twice
+  EXPECT_EQ(a.view(), longest_inline);
+  EXPECT_EQ(c.view(), just_longer);
+  StreamKey d(std::move(c));
+  EXPECT_EQ(d.view(), just_longer);
+
+  internal::StreamHeadCache cache(/*capacity=*/2000);
+  auto name = [](int i) {
+    // Every fourth name is longer than 36 bytes.
+    return i % 4 == 0 ? absl::StrCat("commitment-cm.", std::string(30, 'x'), i)
+                      : absl::StrCat("sessions-cb", i);
+  };
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_EQ(cache.Find(name(i)), nullptr) << i;
+    cache.Insert(name(i), StreamHead{static_cast<Revision>(i + 1),
+                                     static_cast<Position>(i + 1)});
+  }
+  for (int i = 0; i < 3000; ++i) {
+    StreamHead* h = cache.Find(name(i));
+    ASSERT_NE(h, nullptr) << name(i);
+    EXPECT_EQ(h->revision, static_cast<Revision>(i + 1));
+  }
+  // Rotation: the generation becomes the previous one; still found, and
+  // found again after a second rotation only if not yet indexed.
+  cache.Rotate(/*indexed=*/0);
+  EXPECT_NE(cache.Find(name(7)), nullptr);
+  for (int i = 0; i < 3000; ++i) cache.Insert(name(10000 + i), StreamHead{});
+  cache.Rotate(/*indexed=*/1500);
+  cache.Rotate(/*indexed=*/1500);
+  EXPECT_EQ(cache.Find(name(8)), nullptr);  // indexed: dropped
+  StreamHead* kept = cache.Find(name(2000));
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->revision, 2001u);
 }
 
 }  // namespace
