@@ -2232,18 +2232,29 @@ void Projection::State::PrefetchAhead(absl::Span<const v1::Event* const> events,
   for (int level = 0; level < kLevels; ++level) {
     const size_t j = i + kEntriesAhead - 1 - level;
     if (j < events.size()) PrefetchLevel(*events[j], level);
+    // The row of an earlier day than the last, one step later (the
+    // grandparent's guess would come too late to help).
+    if (level + 1 < kLevels && j - 1 < events.size()) {
+      PrefetchGuess(*events[j - 1], level);
+    }
   }
 }
 
 namespace {
 
-// The last row, which Series::Add reads first, and where it adds when
-// events come in date order. (Guessing the row of an earlier day would
-// read the last row's day now, waiting on the line just prefetched.)
+// The last and the first row, which Series::Add reads first (it adds at
+// the last when events come in date order). Its guess of an earlier day's
+// row reads their days: PrefetchGuess, one step later.
 template <int K>
 void PrefetchRowOf(const Series<K>& series) {
   const std::vector<Row<K>>& rows = series.rows();
-  if (!rows.empty()) __builtin_prefetch(&rows.back());
+  if (rows.empty()) return;
+  __builtin_prefetch(&rows.back());
+  __builtin_prefetch(&rows.front());
+}
+template <int K>
+void PrefetchGuessOf(const Series<K>& series, Day day) {
+  if (!series.empty()) __builtin_prefetch(series.Guess(day));
 }
 
 }  // namespace
@@ -2275,6 +2286,7 @@ Projection::State::PostTargets Projection::State::TargetsOf(
     default:
       break;
   }
+  if (t.unit != kNoUnit) t.day = DayOf(e.business_date());
   return t;
 }
 
@@ -2312,6 +2324,17 @@ void Projection::State::PrefetchLevel(const v1::Event& e, int level) const {
     const Unit& parent = units[unit.last_parent];
     PrefetchLines(parent, parent.agg, t);
   }
+}
+
+void Projection::State::PrefetchGuess(const v1::Event& e, int level) const {
+  const PostTargets t = TargetsOf(e);
+  UnitIdx u = t.unit;
+  for (int k = 0; k < level && u != kNoUnit; ++k) u = units[u].last_parent;
+  if (u == kNoUnit) return;
+  const Facts& f = level == 0 ? units[u].own : units[u].agg;
+  if (t.sessions) PrefetchGuessOf(f.sessions, t.day);
+  if (t.state) PrefetchGuessOf(f.state, t.day);
+  if (t.commitments) PrefetchGuessOf(f.commitments, t.day);
 }
 
 void Projection::State::PrefetchEntries(const v1::Event& e) const {

@@ -249,6 +249,9 @@ class Projection::State {
   // The rows of e's unit's ancestor `level` up (0: the unit itself) and
   // the lines of the one above it.
   void PrefetchLevel(const v1::Event& e, int level) const;
+  // Then the row of the event's day there (see Series::Guess), if earlier
+  // than the last.
+  void PrefetchGuess(const v1::Event& e, int level) const;
   // PrefetchEntries looks ids up a few events ahead and keeps what it
   // found, so that the event's own checks need not hash and probe again.
   // What it keeps is named by the id's address inside the parsed event and
@@ -308,6 +311,7 @@ class Projection::State {
   // changes there and up the chain.
   struct PostTargets {
     UnitIdx unit = kNoUnit;
+    Day day = 0;
     bool sessions = false;  // with compliance
     bool state = false;
     bool commitments = false;
