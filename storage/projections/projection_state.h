@@ -322,7 +322,7 @@ class Projection::State {
   struct ResolvedId {
     const std::string* id = nullptr;
     int32_t index = -1;
-    uint32_t stamp = 0;
+    uint64_t stamp = 0;
   };
   static constexpr size_t kResolvedSlots = 32;  // > the lookahead's ids
   static size_t ResolvedSlot(const std::string* id) {
@@ -336,7 +336,8 @@ class Projection::State {
   class Applier;
   friend class Applier;
   mutable std::array<ResolvedId, kResolvedSlots> resolved_{};
-  mutable uint32_t resolved_stamp_ = 1;
+  // 64 bits: it never wraps around to the stamp of an entry left behind.
+  mutable uint64_t resolved_stamp_ = 1;
   std::unique_ptr<Applier> applier_;  // reused: its journal keeps capacity
   // The last structure index built (queries of one date come in runs).
   mutable absl::Mutex index_mu_;

@@ -38,8 +38,9 @@ class StableVector {
   template <typename... Args>
   T& emplace_back(Args&&... args) {
     if (size_ == chunks_.size() * kChunk) {
-      chunks_.emplace_back(static_cast<T*>(
+      std::unique_ptr<T, FreeChunk> chunk(static_cast<T*>(
           ::operator new(kChunk * sizeof(T), std::align_val_t(alignof(T)))));
+      chunks_.push_back(std::move(chunk));  // if this throws, chunk frees it
     }
     T* slot = &Slot(size_);
     new (slot) T(std::forward<Args>(args)...);

@@ -410,6 +410,33 @@ TEST_F(RetractDependentsTest, AnIdLookedUpAheadThenRetractedIsNotFound) {
       << refused[1].second;
 }
 
+// What was looked up ahead is named by the id's address; a later request
+// whose event sits at the same address (here: the same objects, refilled)
+// and names an unknown unit must not find the earlier request's unit.
+TEST_F(RetractDependentsTest, ALookupAheadDoesNotOutliveItsRequest) {
+  std::vector<v1::Event> request;
+  for (int n = 1; n <= 5; ++n) {
+    request.push_back(testing::RegularSession(absl::StrCat("b1.a", n), "b1",
+                                              D(2021, 8, n), 0, 0));
+  }
+  request.push_back(
+      testing::RegularSession("b1.a6", "b1", D(2021, 8, 20), 0, 0));
+  ASSERT_TRUE(log_.Append(request).ok());
+  const std::string* id = &request[5].session_held().unit_id();
+  for (int n = 0; n < 5; ++n) {
+    request[n].mutable_session_held()->set_session_id(absl::StrCat("b1.b", n));
+  }
+  request[5].mutable_session_held()->set_session_id("b1.b6");
+  request[5].mutable_session_held()->set_unit_id("nope");
+  ASSERT_EQ(&request[5].session_held().unit_id(), id);  // the same string
+  const std::string before = log_.projection().Checksum();
+  absl::Status s = log_.Append(request);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("unit 'nope' is not recorded"));
+  EXPECT_EQ(log_.projection().Checksum(), before);
+}
+
 TEST_F(RetractDependentsTest, AUnitWithChildrenOrMembers) {
   const uint64_t e = Record({Upper("E", "K"), Cell("e1", "E"),
                              testing::MemberJoined("e1.m", "e1", D(2021, 1, 5)),
