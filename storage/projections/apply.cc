@@ -2314,7 +2314,11 @@ void Projection::State::PrefetchLevel(const v1::Event& e, int level) const {
     PrefetchRowOf(f.sessions);
     PrefetchRowOf(f.compliance);
     if (level == 0 && !unit.regular_months.empty()) {
-      __builtin_prefetch(&unit.regular_months.back());
+      // All of it: CountPeriod's binary search starts in the middle.
+      const auto& months = unit.regular_months;
+      __builtin_prefetch(&months.front());
+      __builtin_prefetch(&months[months.size() / 2]);
+      __builtin_prefetch(&months.back());
     }
   }
   if (t.state) PrefetchRowOf(f.state);
