@@ -907,7 +907,7 @@ class Projection::State::Applier {
       Member mem;
       mem.id = s_.ids.Add(e.member_id());
       s_.members.push_back(std::move(mem));
-      s_.member_index.emplace(s_.members.back().id, m);
+      s_.member_index.emplace(IdKey(s_.members.back().id), m);
       OnUndo([this] {
         s_.member_index.erase(s_.members.back().id);
         s_.members.pop_back();
@@ -1270,7 +1270,7 @@ class Projection::State::Applier {
     NoteNamedUnit(e, counted, +1);
     const int32_t idx = static_cast<int32_t>(s_.commitments.size());
     s_.commitments.push_back(std::move(c));
-    s_.commitment_index.emplace(s_.commitments.back().id, idx);
+    s_.commitment_index.emplace(IdKey(s_.commitments.back().id), idx);
     OnUndo([this] {
       s_.commitment_index.erase(s_.commitments.back().id);
       s_.commitments.pop_back();
@@ -2001,7 +2001,8 @@ class Projection::State::Applier {
       // It was the member's first join: the member was never recorded.
       s_.member_index.erase(mem.id);
       s_.ForgetResolved();
-      OnUndo([this, m] { s_.member_index.emplace(s_.members[m].id, m); });
+      OnUndo(
+          [this, m] { s_.member_index.emplace(IdKey(s_.members[m].id), m); });
     }
   }
 

@@ -13,7 +13,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "storage/projections/projection.h"
 #include "storage/projections/series.h"
 #include "storage/projections/stable_vector.h"
@@ -182,6 +184,63 @@ class StringPool {
   size_t used_ = kChunk;
 };
 
+// A key of the member and commitment indexes. An id of up to 23 bytes is
+// held in the key itself, so that a lookup compares it inside the index's
+// slot; a longer one is a view into the StringPool (reading it is a cache
+// miss per lookup when the index is large). Lookups take any string.
+class IdKey {
+ public:
+  explicit IdKey(absl::string_view id) {
+    if (id.size() <= kInline) {
+      std::memcpy(bytes_, id.data(), id.size());
+      bytes_[kInline] = static_cast<char>(id.size());
+    } else {
+      const char* data = id.data();
+      const size_t size = id.size();
+      std::memcpy(bytes_, &data, sizeof data);
+      std::memcpy(bytes_ + sizeof data, &size, sizeof size);
+      bytes_[kInline] = kOutOfLine;
+    }
+  }
+  // Valid while the key (and, for a long id, the pool) is.
+  absl::string_view view() const {
+    if (bytes_[kInline] != kOutOfLine) {
+      return absl::string_view(bytes_,
+                               static_cast<unsigned char>(bytes_[kInline]));
+    }
+    const char* data;
+    size_t size;
+    std::memcpy(&data, bytes_, sizeof data);
+    std::memcpy(&size, bytes_ + sizeof data, sizeof size);
+    return absl::string_view(data, size);
+  }
+
+ private:
+  static constexpr size_t kInline = 23;
+  static constexpr char kOutOfLine = static_cast<char>(0xff);
+  char bytes_[kInline + 1] = {};  // the last: the size, or kOutOfLine
+};
+static_assert(sizeof(IdKey) == 24, "an index slot is 32 bytes");
+
+struct IdHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view id) const {
+    return absl::Hash<absl::string_view>{}(id);
+  }
+  size_t operator()(const IdKey& key) const { return (*this)(key.view()); }
+};
+struct IdEq {
+  using is_transparent = void;
+  static absl::string_view View(absl::string_view id) { return id; }
+  static absl::string_view View(const IdKey& key) { return key.view(); }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return View(a) == View(b);
+  }
+};
+template <typename V>
+using IdMap = absl::flat_hash_map<IdKey, V, IdHash, IdEq>;
+
 struct Requirement {
   Day due = 0;
   std::vector<UnitIdx> units;
@@ -275,10 +334,10 @@ class Projection::State {
   absl::flat_hash_map<std::string, UnitIdx> unit_index;
   StringPool ids;
   StableVector<Member> members;
-  // Keys point into the ids of `members` (elements do not move).
-  absl::flat_hash_map<absl::string_view, int32_t> member_index;
+  // Long keys point into `ids` (see IdKey).
+  IdMap<int32_t> member_index;
   StableVector<Commitment> commitments;
-  absl::flat_hash_map<absl::string_view, int32_t> commitment_index;
+  IdMap<int32_t> commitment_index;
   StableVector<Plan> plans;
   absl::flat_hash_map<std::string, int32_t> plan_index;
   absl::flat_hash_map<std::string, int32_t> plan_identities;

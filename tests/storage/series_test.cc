@@ -1,5 +1,6 @@
 #include "storage/projections/series.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <memory>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/projections/projection_state.h"
 #include "storage/projections/stable_vector.h"
 
 #include "gtest/gtest.h"
@@ -125,6 +127,56 @@ TEST(StableVectorTest, ElementsStayPutAndAreDestroyedOnce) {
     EXPECT_EQ(live, n - 4096);
   }
   EXPECT_EQ(live, 0);
+}
+
+// The member and commitment indexes' keys: short ids inside the key, long
+// ones as views of the caller's bytes, found by any string equal to them.
+TEST(IdKeyTest, ShortIdsAreHeldLongOnesViewed) {
+  for (size_t n : {0, 1, 22, 23, 24, 25, 100}) {
+    const std::string id(n, 'x');
+    const IdKey key(id);
+    EXPECT_EQ(key.view(), id) << n;
+    if (n <= 23) {
+      EXPECT_NE(key.view().data(), id.data()) << n;
+    } else {
+      EXPECT_EQ(key.view().data(), id.data()) << n;
+    }
+  }
+}
+
+TEST(IdKeyTest, AMapFindsEveryIdByAnEqualString) {
+  // Ids on both sides of the inline limit, some sharing 23-byte prefixes.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2000; ++i) {
+    std::string id = "dv" + std::to_string(i);
+    ids.push_back(id);
+    ids.push_back("cm.12345678901234567890" + std::to_string(i % 10));
+    ids.push_back(id.append(14 + i % 12, '.'));  // 17 to 29 bytes
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  IdMap<int32_t> map;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_TRUE(map.emplace(IdKey(ids[i]), static_cast<int32_t>(i)).second);
+  }
+  ASSERT_EQ(map.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string copy = ids[i];  // other bytes, equal text
+    auto it = map.find(copy);
+    ASSERT_NE(it, map.end()) << copy;
+    EXPECT_EQ(it->second, static_cast<int32_t>(i));
+    EXPECT_EQ(it->first.view(), copy);
+    EXPECT_FALSE(map.contains(copy + "x"));
+    const std::string shorter = copy.substr(0, copy.size() - 1);
+    EXPECT_EQ(map.contains(shorter),
+              std::binary_search(ids.begin(), ids.end(), shorter));
+  }
+  for (size_t i = 0; i < ids.size(); i += 2) {
+    EXPECT_EQ(map.erase(absl::string_view(ids[i])), 1u);
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(map.contains(ids[i]), i % 2 == 1) << ids[i];
+  }
 }
 
 }  // namespace
