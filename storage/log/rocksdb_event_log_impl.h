@@ -28,7 +28,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -36,6 +35,7 @@
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
 #include "storage/audit/merkle.h"
+#include "storage/common/string_keys.h"
 #include "storage/log/event_log.h"
 #include "storage/log/rocksdb_event_log.h"
 
@@ -141,24 +141,6 @@ class StreamKey {
   uint32_t size_;
 };
 
-// Hash and equality of StreamKey, looked up by any string.
-struct StreamKeyHash {
-  using is_transparent = void;
-  size_t operator()(absl::string_view name) const {
-    return absl::Hash<absl::string_view>{}(name);
-  }
-  size_t operator()(const StreamKey& key) const { return (*this)(key.view()); }
-};
-struct StreamKeyEq {
-  using is_transparent = void;
-  static absl::string_view View(const StreamKey& key) { return key.view(); }
-  static absl::string_view View(absl::string_view name) { return name; }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    return View(a) == View(b);
-  }
-};
-
 class StreamHeadCache {
  public:
   explicit StreamHeadCache(size_t capacity)
@@ -184,7 +166,8 @@ class StreamHeadCache {
  private:
   size_t generation_limit_;
   using Map =
-      absl::flat_hash_map<StreamKey, StreamHead, StreamKeyHash, StreamKeyEq>;
+      absl::flat_hash_map<StreamKey, StreamHead, StringKeyHash<StreamKey>,
+                          StringKeyEq<StreamKey>>;
   Map current_;
   Map previous_;
 };

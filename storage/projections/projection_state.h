@@ -13,9 +13,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "storage/common/string_keys.h"
 #include "storage/projections/projection.h"
 #include "storage/projections/series.h"
 #include "storage/projections/stable_vector.h"
@@ -222,24 +222,9 @@ class IdKey {
 };
 static_assert(sizeof(IdKey) == 24, "an index slot is 32 bytes");
 
-struct IdHash {
-  using is_transparent = void;
-  size_t operator()(absl::string_view id) const {
-    return absl::Hash<absl::string_view>{}(id);
-  }
-  size_t operator()(const IdKey& key) const { return (*this)(key.view()); }
-};
-struct IdEq {
-  using is_transparent = void;
-  static absl::string_view View(absl::string_view id) { return id; }
-  static absl::string_view View(const IdKey& key) { return key.view(); }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    return View(a) == View(b);
-  }
-};
 template <typename V>
-using IdMap = absl::flat_hash_map<IdKey, V, IdHash, IdEq>;
+using IdMap =
+    absl::flat_hash_map<IdKey, V, StringKeyHash<IdKey>, StringKeyEq<IdKey>>;
 
 struct Requirement {
   Day due = 0;
