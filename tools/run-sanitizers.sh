@@ -51,7 +51,7 @@ ASAN_LABELS='unit|integration|crash'
 ASAN_EXCLUDE='^(OverloadTest\.ShedsLoadKeepsMemoryBoundedAndAnswersHealth|SubscribeTest\.FromZeroWhileAppendingGetsEveryEventOnceInOrder)$'
 # Under TSan: the tests that drive several threads of nenep at once (the
 # log's committer, syncer, indexer and merkler; the server's handlers and
-# reactors; consumer groups; subscriptions; backups, faults and shutdown
+# reactors, AppendSession's among them; consumer groups; subscriptions; backups, faults and shutdown
 # under load; the tree signer). Not
 #  - SubscribeTest.FromZeroWhileAppendingGetsEveryEventOnceInOrder: it
 #    expects a subscriber to catch up with writers appending as fast as
@@ -63,9 +63,10 @@ ASAN_EXCLUDE='^(OverloadTest\.ShedsLoadKeepsMemoryBoundedAndAnswersHealth|Subscr
 #    writers' batches; RocksDB (static, not instrumented) orders that with
 #    atomics TSan cannot see, and no RocksDB frame shows in the report to
 #    suppress it by (3 runs in 5 reported it).
-TSAN_TESTS='^(Faults/)?(RocksDbEventLogTest|LogSlotTest|ServerTest|ServerLifecycleTest|ServerMetricsTest|GroupsTest|SubscribeTest|BackupTest|FaultTest|AuditTest|NenepdTest)\.'
+TSAN_TESTS='^(Faults/)?(RocksDbEventLogTest|LogSlotTest|ServerTest|ServerLifecycleTest|ServerMetricsTest|AppendSessionTest|AppendSessionShutdownTest|GroupsTest|SubscribeTest|BackupTest|FaultTest|AuditTest|NenepdTest)\.'
 TSAN_EXCLUDE='^(SubscribeTest\.FromZeroWhileAppendingGetsEveryEventOnceInOrder|GroupsTest\.SigkillDuringConsumptionLosesNoEvent)$'
-TSAN_TARGETS=(rocksdb_event_log_test log_slot_test server_test groups_test subscribe_test
+TSAN_TARGETS=(rocksdb_event_log_test log_slot_test server_test append_session_test
+  groups_test subscribe_test
   backup_test fault_test audit_test nenepd_test nenepd nenep
   nenep-verify-proof)
 FUZZERS=(import_line validation log_format merkle_proof)

@@ -1,12 +1,15 @@
-// EventLogService::Append and ::BatchAppend.
+// EventLogService::Append, ::AppendSession and ::BatchAppend.
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -201,6 +204,82 @@ void SerializeResponse(const Response& message, grpc::ByteBuffer* out) {
 
 }  // namespace
 
+absl::Status EventLogService::PrepareAppend(
+    const Principal& who, const internal::RawAppendRequest& request,
+    storage::EventLog* log,
+    const std::shared_ptr<google::protobuf::Arena>& arena,
+    storage::AppendRequest* append, std::string* stream) {
+  append->principal = who.name;
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  if (!request.stream().empty()) {
+    RETURN_IF_ERROR(ValidateStreamName(request.stream(), "stream"));
+  }
+  if (request.events().empty()) {
+    return Invalid("events", "at least one event is required");
+  }
+  if (static_cast<size_t>(request.events_size()) >
+      options_.limits.max_append_events) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "events: ", request.events_size(), " events; at most ",
+        options_.limits.max_append_events,
+        " per Append (nenepd --max_append_events); use BatchAppend for "
+        "bulk imports"));
+  }
+  const absl::CivilDay today = LocalDay(options_.clock(), options_.zone);
+  append->events.resize(request.events_size());
+  // The body hash is needed only to recognize a repeated request_id.
+  std::unique_ptr<Sha256> hash;
+  if (!request.request_id().empty()) {
+    hash = std::make_unique<Sha256>();
+    hash->UpdateField("Append");
+  }
+  for (int i = 0; i < request.events_size(); ++i) {
+    const std::string path = absl::StrCat("events[", i, "]");
+    std::string natural;
+    RETURN_IF_ERROR(PrepareEvent(request.events(i), path, log, today, arena,
+                                 &append->events[i], &natural));
+    if (access_ != nullptr) {
+      RETURN_IF_ERROR(Under(
+          path,
+          access_->CheckEvent(
+              who, *static_cast<const v1::Event*>(append->events[i].decoded),
+              *log)));
+    }
+    if (i == 0) {
+      *stream = request.stream().empty() ? natural : request.stream();
+    }
+    if (natural != *stream) {
+      return Invalid(
+          path,
+          absl::StrCat("belongs to stream '", natural, "', not '", *stream,
+                       "'; an Append writes one stream (use BatchAppend "
+                       "for several)"));
+    }
+    append->events[i].stream = *stream;
+    if (hash) hash->UpdateField(append->events[i].payload);
+  }
+  append->events[0].expected = ToExpected(request.expected_revision());
+  append->request_id = request.request_id();
+  if (hash) {
+    hash->UpdateField(*stream);
+    hash->UpdateField(ExpectedKey(append->events[0].expected));
+    append->body_hash = hash->Finish();
+  }
+  return absl::OkStatus();
+}
+
+void FillAppendResponse(const std::string& stream,
+                        const storage::AppendResult& result,
+                        v1::AppendResponse* out) {
+  out->set_stream(stream);
+  out->set_first_position(result.first_position);
+  out->set_last_position(result.last_position);
+  out->set_first_revision(result.revisions.front());
+  out->set_last_revision(result.revisions.back());
+  ToProtoTimestamp(result.recorded_at, out->mutable_recorded_at());
+  out->set_already_appended(result.already_appended);
+}
+
 grpc::ServerUnaryReactor* EventLogService::Append(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
     grpc::ByteBuffer* response_bytes) {
@@ -231,63 +310,9 @@ grpc::ServerUnaryReactor* EventLogService::Append(
   absl::Status status = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(const Principal who,
                      Gate(access_, *context, Need::kAppend));
-    append.principal = who.name;
     RETURN_IF_ERROR(ParseRequest(request_bytes, request));
-    RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
-    if (!request->stream().empty()) {
-      RETURN_IF_ERROR(ValidateStreamName(request->stream(), "stream"));
-    }
-    if (request->events().empty()) {
-      return Invalid("events", "at least one event is required");
-    }
-    if (static_cast<size_t>(request->events_size()) >
-        options_.limits.max_append_events) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "events: ", request->events_size(), " events; at most ",
-          options_.limits.max_append_events,
-          " per Append (nenepd --max_append_events); use BatchAppend for "
-          "bulk imports"));
-    }
-    const absl::CivilDay today = LocalDay(options_.clock(), options_.zone);
-    append.events.resize(request->events_size());
-    // The body hash is needed only to recognize a repeated request_id.
-    std::unique_ptr<Sha256> hash;
-    if (!request->request_id().empty()) {
-      hash = std::make_unique<Sha256>();
-      hash->UpdateField("Append");
-    }
-    for (int i = 0; i < request->events_size(); ++i) {
-      const std::string path = absl::StrCat("events[", i, "]");
-      std::string natural;
-      RETURN_IF_ERROR(PrepareEvent(request->events(i), path, *log, today, arena,
-                                   &append.events[i], &natural));
-      if (access_ != nullptr) {
-        RETURN_IF_ERROR(Under(
-            path,
-            access_->CheckEvent(
-                who, *static_cast<const v1::Event*>(append.events[i].decoded),
-                **log)));
-      }
-      if (i == 0) {
-        stream = request->stream().empty() ? natural : request->stream();
-      }
-      if (natural != stream) {
-        return Invalid(
-            path,
-            absl::StrCat("belongs to stream '", natural, "', not '", stream,
-                         "'; an Append writes one stream (use BatchAppend "
-                         "for several)"));
-      }
-      append.events[i].stream = stream;
-      if (hash) hash->UpdateField(append.events[i].payload);
-    }
-    append.events[0].expected = ToExpected(request->expected_revision());
-    append.request_id = request->request_id();
-    if (hash) {
-      hash->UpdateField(stream);
-      hash->UpdateField(ExpectedKey(append.events[0].expected));
-      append.body_hash = hash->Finish();
-    }
+    RETURN_IF_ERROR(
+        PrepareAppend(who, *request, *log, arena, &append, &stream));
     append.deadline = Deadline(context);
     return absl::OkStatus();
   }();
@@ -312,17 +337,205 @@ grpc::ServerUnaryReactor* EventLogService::Append(
           return;
         }
         v1::AppendResponse response;
-        response.set_stream(stream);
-        response.set_first_position(result->first_position);
-        response.set_last_position(result->last_position);
-        response.set_first_revision(result->revisions.front());
-        response.set_last_revision(result->revisions.back());
-        ToProtoTimestamp(result->recorded_at, response.mutable_recorded_at());
-        response.set_already_appended(result->already_appended);
+        FillAppendResponse(stream, *result, &response);
         SerializeResponse(response, response_bytes);
         Done(Rpc::kAppend, start, reactor, absl::OkStatus());
       });
   return reactor;
+}
+
+// One AppendSession call. The reading side (gRPC's threads) parses and
+// checks each request and hands it to the log; the log's answering thread
+// queues the response. Writes go out one at a time in the order answered.
+// The call finishes once the client has closed its side (or gone), every
+// append has been answered and every answer written; the reactor deletes
+// itself in OnDone, after which no append callback can still refer to it.
+class EventLogService::SessionReactor final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  SessionReactor(EventLogService* service, grpc::CallbackServerContext* context,
+                 Principal who)
+      : service_(service), context_(context), who_(std::move(who)) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side, or the call was cancelled
+      bool finish;
+      {
+        absl::MutexLock lock(&mu_);
+        reads_done_ = true;
+        finish = ShouldFinishLocked();
+      }
+      if (finish) Finish(grpc::Status::OK);
+      return;
+    }
+    HandleRequest();
+    bool read_more;
+    {
+      absl::MutexLock lock(&mu_);
+      read_paused_ = pending_ >= kMaxSessionPipeline;
+      read_more = !read_paused_;
+    }
+    if (read_more) StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool write_next = false;
+    bool finish;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ok) {  // the client is gone: its answers cannot be delivered
+        broken_ = true;
+        to_write_.clear();
+      }
+      if (!to_write_.empty()) {
+        writing_buffer_ = std::move(to_write_.front());
+        to_write_.pop_front();
+        write_next = true;
+      } else {
+        writing_ = false;
+      }
+      finish = ShouldFinishLocked();
+    }
+    if (write_next) StartWrite(&writing_buffer_);
+    if (finish) Finish(grpc::Status::OK);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Handles the request in request_: answers at once if it is refused, or
+  // hands it to the log, which answers through Answer.
+  void HandleRequest() {
+    const absl::Time start = absl::Now();
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.start_block_size = 4096;
+    auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
+    auto* request = google::protobuf::Arena::CreateMessage<
+        internal::RawAppendSessionRequest>(arena.get());
+    const absl::Status parsed = ParseRequest(&request_, request);
+    const uint64_t id = request->correlation_id();
+    std::shared_ptr<void> ticket;
+    storage::AppendRequest append;
+    std::string stream;
+    absl::StatusOr<storage::EventLog*> log = service_->store_->Get();
+    absl::Status status = [&]() -> absl::Status {
+      RETURN_IF_ERROR(parsed);
+      RETURN_IF_ERROR(log.status());
+      absl::Status busy;
+      ticket = service_->Admit(static_cast<int64_t>(request_.Length()), &busy);
+      if (ticket == nullptr) return busy;
+      // Messages as the unary Append's: they name fields of the append.
+      RETURN_IF_ERROR(service_->PrepareAppend(who_, request->append(), *log,
+                                              arena, &append, &stream));
+      append.deadline = Deadline(context_);
+      return absl::OkStatus();
+    }();
+    {
+      absl::MutexLock lock(&mu_);
+      ++pending_;
+    }
+    if (!status.ok()) {
+      Answer(id, start, status, nullptr, "");
+      return;
+    }
+    (*log)->AppendAsync(std::move(append),
+                        [this, id, start, stream = std::move(stream), arena,
+                         ticket](absl::StatusOr<storage::AppendResult> result) {
+                          Answer(id, start, result.status(),
+                                 result.ok() ? &*result : nullptr, stream);
+                        });
+  }
+
+  // Queues the answer to the append `id` (any thread) and writes it if no
+  // write is in flight; `result` is set when `status` is OK.
+  void Answer(uint64_t id, absl::Time start, const absl::Status& status,
+              const storage::AppendResult* result, const std::string& stream) {
+    const grpc::Status g = ToGrpcStatus(status);
+    if (service_->metrics_ != nullptr) {
+      service_->metrics_->RpcDone(Rpc::kAppend, g.error_code(),
+                                  absl::Now() - start);
+    }
+    v1::AppendSessionResponse response;
+    response.set_correlation_id(id);
+    response.set_code(g.error_code());
+    response.set_message(g.error_message());
+    if (result != nullptr) {
+      FillAppendResponse(stream, *result, response.mutable_result());
+    } else if (absl::optional<storage::Revision> actual =
+                   storage::AbortedRevision(status)) {
+      response.set_current_revision(*actual);
+    }
+    grpc::ByteBuffer bytes;
+    SerializeResponse(response, &bytes);
+    bool write_now = false;
+    bool read_more = false;
+    bool finish;
+    {
+      absl::MutexLock lock(&mu_);
+      --pending_;
+      if (!broken_) {
+        if (writing_) {
+          to_write_.push_back(std::move(bytes));
+        } else {
+          writing_ = true;
+          writing_buffer_ = std::move(bytes);
+          write_now = true;
+        }
+      }
+      if (read_paused_ && pending_ < kMaxSessionPipeline) {
+        read_paused_ = false;
+        read_more = true;
+      }
+      finish = ShouldFinishLocked();
+    }
+    if (write_now) StartWrite(&writing_buffer_);
+    if (read_more) StartRead(&request_);
+    if (finish) Finish(grpc::Status::OK);
+  }
+
+  // Whether the call can finish now; true once only.
+  bool ShouldFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || !reads_done_ || pending_ > 0 || writing_) return false;
+    finished_ = true;
+    return true;
+  }
+
+  EventLogService* const service_;
+  grpc::CallbackServerContext* const context_;
+  const Principal who_;
+  // The read in flight; touched only between a StartRead and its OnReadDone.
+  grpc::ByteBuffer request_;
+  // The write in flight; touched only while writing_.
+  grpc::ByteBuffer writing_buffer_;
+
+  absl::Mutex mu_;
+  std::deque<grpc::ByteBuffer> to_write_ ABSL_GUARDED_BY(mu_);
+  int pending_ ABSL_GUARDED_BY(mu_) = 0;  // appends not yet answered
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
+EventLogService::AppendSession(grpc::CallbackServerContext* context) {
+  absl::StatusOr<Principal> who = Gate(access_, *context, Need::kAppend);
+  absl::Status status = who.status();
+  if (status.ok()) status = store_->Get().status();
+  if (!status.ok()) {
+    // A reactor that only answers the call's error.
+    class Refusal final
+        : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+     public:
+      explicit Refusal(const grpc::Status& status) { Finish(status); }
+      void OnDone() override { delete this; }
+    };
+    return new Refusal(ToGrpcStatus(status));
+  }
+  return new SessionReactor(this, context, *std::move(who));
 }
 
 grpc::ServerUnaryReactor* EventLogService::BatchAppend(

@@ -5,9 +5,9 @@
 // storage::AppendRequest, hands them to the log and answers when the log
 // does. No handler blocks on a commit.
 //
-// Append and BatchAppend take the request as bytes and parse it as the
-// wire-compatible nenep.internal.Raw* messages: each event is checked and
-// stored in the encoding the caller sent, never serialized again.
+// Append, AppendSession and BatchAppend take requests as bytes and parse
+// them as the wire-compatible nenep.internal.Raw* messages: each event is
+// checked and stored in the encoding the caller sent, never serialized again.
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "nenep/internal/raw_requests.pb.h"
 #include "nenep/v1/log.grpc.pb.h"
 #include "services/auth/access_control.h"
 #include "services/common/metrics.h"
@@ -48,8 +49,12 @@ inline constexpr char kCurrentRevisionMetadata[] = "nenep-current-revision";
 
 class EventLogService final
     : public v1::EventLog::WithRawCallbackMethod_Append<
-          v1::EventLog::WithRawCallbackMethod_BatchAppend<
-              v1::EventLog::CallbackService>> {
+          v1::EventLog::WithRawCallbackMethod_AppendSession<
+              v1::EventLog::WithRawCallbackMethod_BatchAppend<
+                  v1::EventLog::WithCallbackMethod_ReadAll<
+                      v1::EventLog::WithCallbackMethod_ReadStream<
+                          v1::EventLog::WithCallbackMethod_GetEvent<
+                              v1::EventLog::Service>>>>>> {
  public:
   // `store`, `metrics` (nullable) and `access` (nullable: every caller may
   // do everything) must outlive the service.
@@ -59,6 +64,12 @@ class EventLogService final
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override;
+  // Each request is handled as Append; up to kMaxSessionPipeline of a
+  // session's appends are in flight at once, beyond which its reads wait.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AppendSession(
+      grpc::CallbackServerContext* context) override;
+  static constexpr int kMaxSessionPipeline = 256;
+
   grpc::ServerUnaryReactor* BatchAppend(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
@@ -74,6 +85,15 @@ class EventLogService final
                                      v1::RecordedEvent* response) override;
 
  private:
+  class SessionReactor;
+
+  // Checks an Append request whose events stay encoded, decodes the events
+  // into `arena` and fills `append` (all but its deadline) and `stream`.
+  absl::Status PrepareAppend(
+      const Principal& who, const internal::RawAppendRequest& request,
+      storage::EventLog* log,
+      const std::shared_ptr<google::protobuf::Arena>& arena,
+      storage::AppendRequest* append, std::string* stream);
   // Parses (into `arena`) and validates one encoded event and fills `out`
   // (stream left to the caller), out->decoded included.
   absl::Status PrepareEvent(
@@ -99,6 +119,11 @@ class EventLogService final
   EventLogServiceOptions options_;
   Metrics* metrics_;
 };
+
+// The AppendResponse for a committed append to `stream`.
+void FillAppendResponse(const std::string& stream,
+                        const storage::AppendResult& result,
+                        v1::AppendResponse* out);
 
 // The RecordedEvent for a stored record; kDataLoss if its payload does not
 // parse.

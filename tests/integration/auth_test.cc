@@ -276,6 +276,50 @@ TEST_F(AuthTest, AWriterAppendsOnlyInItsScopeAndIsNamedOnItsEvents) {
           .ok());
 }
 
+TEST_F(AuthTest, AppendSessionsAreGatedAsAppends) {
+  using Session = grpc::ClientReaderWriter<v1::AppendSessionRequest,
+                                           v1::AppendSessionResponse>;
+  const uint64_t head = Head();
+  {
+    // A reader's session is refused as a whole.
+    grpc::ClientContext call;
+    std::unique_ptr<Session> session =
+        v1::EventLog::NewStub(Connect("reader-a"))->AppendSession(&call);
+    session->WritesDone();
+    const grpc::Status s = session->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(s.error_message(), HasSubstr("reader-a"));
+  }
+  // A writer's appends are checked one by one against its scope.
+  grpc::ClientContext call;
+  std::unique_ptr<Session> session =
+      v1::EventLog::NewStub(Connect("writer-a"))->AppendSession(&call);
+  v1::AppendSessionRequest inside, outside;
+  inside.set_correlation_id(1);
+  *inside.mutable_append()->add_events() =
+      testing::RegularSession("s-in", "cA1", D(2023, 1, 10), 1, 1);
+  outside.set_correlation_id(2);
+  *outside.mutable_append()->add_events() =
+      testing::RegularSession("s-out", "cB1", D(2023, 1, 10), 1, 1);
+  v1::AppendSessionResponse answer;
+  ASSERT_TRUE(session->Write(outside));
+  ASSERT_TRUE(session->Read(&answer));
+  EXPECT_EQ(answer.code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(answer.message(), HasSubstr("cB1"));
+  ASSERT_TRUE(session->Write(inside));
+  ASSERT_TRUE(session->Read(&answer));
+  EXPECT_EQ(answer.code(), grpc::StatusCode::OK) << answer.message();
+  session->WritesDone();
+  EXPECT_TRUE(session->Finish().ok());
+  EXPECT_EQ(Head(), head + 1);
+  grpc::ClientContext get;
+  v1::GetEventRequest g;
+  g.set_position(head + 1);
+  v1::RecordedEvent e;
+  ASSERT_TRUE(v1::EventLog::NewStub(admin_)->GetEvent(&get, g, &e).ok());
+  EXPECT_EQ(e.principal(), "writer-a");
+}
+
 TEST_F(AuthTest, EachRoleIsAllowedAndRefusedAsDocumented) {
   auto reader = Connect("reader-a");
   auto auditor = Connect("auditor");

@@ -40,6 +40,8 @@ TEST(RawRequestsTest, MirrorTheV1Requests) {
                 v1::AppendRequest::descriptor());
   ExpectMirrors(internal::RawBatchAppendRequest::descriptor(),
                 v1::BatchAppendRequest::descriptor());
+  ExpectMirrors(internal::RawAppendSessionRequest::descriptor(),
+                v1::AppendSessionRequest::descriptor());
 }
 
 TEST(RawRequestsTest, EventsArriveAsTheirOwnEncoding) {
