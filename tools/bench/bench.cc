@@ -31,6 +31,7 @@
 #include "grpcpp/impl/client_unary_call.h"
 #include "grpcpp/impl/rpc_method.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/slice.h"
 #include "nenep/v1/admin.grpc.pb.h"
 #include "nenep/v1/events.pb.h"
@@ -235,10 +236,17 @@ class Driver {
       for (Slot& slot : slots_) {
         threads.emplace_back([this, &slot] { BlockingLoop(&slot); });
       }
-    } else if (o_.client_api == "cq") {
+    } else if (o_.client_api == "cq" || o_.client_api == "session") {
       const int n = std::clamp(o_.cq_threads, 1, o_.clients);
+      const bool session = o_.client_api == "session";
       for (int t = 0; t < n; ++t) {
-        threads.emplace_back([this, t, n] { QueueLoop(t, n); });
+        threads.emplace_back([this, t, n, session] {
+          if (session) {
+            SessionLoop(t, n);
+          } else {
+            QueueLoop(t, n);
+          }
+        });
       }
     } else {
       for (Slot& slot : slots_) Issue(&slot);
@@ -273,6 +281,9 @@ class Driver {
     std::unique_ptr<grpc::ClientContext> context;
     std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;  // cq
     grpc::Status status;                                             // cq
+    // session: the slot's AppendSession call and the step it waits on.
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> session;
+    enum class Step { kStart, kWrite, kRead, kWritesDone, kFinish } step;
     grpc::ByteBuffer request;
     grpc::ByteBuffer response;
     int64_t start_ns = 0;
@@ -377,6 +388,89 @@ class Driver {
     cq.Shutdown();
     while (cq.Next(&tag, &ok)) {
     }
+  }
+
+  // session: thread `t` of `n` keeps one AppendSession call open per slot
+  // (t, t + n, ...) and sends one append at a time on it, the next once
+  // the previous one is answered, as a pgbench connection does.
+  void SessionLoop(int t, int n) {
+    using Step = Slot::Step;
+    static const std::string kMethod = "/nenep.v1.EventLog/AppendSession";
+    grpc::CompletionQueue cq;
+    int running = 0;
+    for (size_t i = t; i < slots_.size(); i += n) {
+      Slot* s = &slots_[i];
+      s->context = std::make_unique<grpc::ClientContext>();
+      s->session = s->stub->PrepareCall(s->context.get(), kMethod, &cq);
+      s->step = Step::kStart;
+      s->session->StartCall(s);
+      ++running;
+    }
+    // Sends the slot's next append, or closes its side once the run is
+    // over.
+    auto send_next = [this](Slot* s) {
+      int64_t seq = 0;
+      if (!Next(&seq)) {
+        s->step = Step::kWritesDone;
+        s->session->WritesDone(s);
+        return;
+      }
+      s->request = factory_.MakeSessionRequest(seq);
+      s->start_ns = NowNs();
+      s->step = Step::kWrite;
+      s->session->Write(s->request, s);
+    };
+    void* tag = nullptr;
+    bool ok = false;
+    while (running > 0 && cq.Next(&tag, &ok)) {
+      Slot* s = static_cast<Slot*>(tag);
+      if (s->step == Step::kFinish) {
+        if (!s->status.ok()) Record(s, s->status, NowNs());
+        --running;
+        Finish();
+        continue;
+      }
+      if (!ok) {  // the call broke: its status says why
+        s->step = Step::kFinish;
+        s->session->Finish(&s->status, s);
+        continue;
+      }
+      switch (s->step) {
+        case Step::kStart:
+          send_next(s);
+          break;
+        case Step::kWrite:
+          s->response.Clear();
+          s->step = Step::kRead;
+          s->session->Read(&s->response, s);
+          break;
+        case Step::kRead:
+          Record(s, SessionStatus(s->response), NowNs());
+          send_next(s);
+          break;
+        case Step::kWritesDone:
+          s->step = Step::kFinish;
+          s->session->Finish(&s->status, s);
+          break;
+        case Step::kFinish:
+          break;
+      }
+    }
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
+
+  // The status of the append an AppendSessionResponse answers.
+  static grpc::Status SessionStatus(grpc::ByteBuffer& bytes) {
+    v1::AppendSessionResponse response;
+    grpc::ProtoBufferReader reader(&bytes);
+    if (!response.ParseFromZeroCopyStream(&reader)) {
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          "the AppendSession response does not parse");
+    }
+    return grpc::Status(static_cast<grpc::StatusCode>(response.code()),
+                        response.message());
   }
 
   void BlockingLoop(Slot* s) {
@@ -595,6 +689,32 @@ std::string RequestFactory::MakeString(int64_t call) const {
   return out;
 }
 
+grpc::ByteBuffer RequestFactory::MakeSessionRequest(int64_t call) const {
+  // AppendSessionRequest{correlation_id = 1: call, append = 2: the Append
+  // request}, its two fields written by hand in front of the template.
+  const Template& t = templates_[call % templates_.size()];
+  uint8_t head[24];
+  uint8_t* p = head;
+  auto varint = [&p](uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = static_cast<uint8_t>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<uint8_t>(v);
+  };
+  *p++ = 0x08;
+  varint(static_cast<uint64_t>(call));
+  *p++ = 0x12;
+  varint(t.bytes.size());
+  const size_t head_size = static_cast<size_t>(p - head);
+  grpc_slice raw = grpc_slice_malloc(head_size + t.bytes.size());
+  char* out = reinterpret_cast<char*>(GRPC_SLICE_START_PTR(raw));
+  memcpy(out, head, head_size);
+  Patch(t, call, out + head_size);
+  grpc::Slice slice(raw, grpc::Slice::STEAL_REF);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 grpc::ByteBuffer RequestFactory::Make(int64_t call) const {
   const Template& t = templates_[call % templates_.size()];
   grpc_slice raw = grpc_slice_malloc(t.bytes.size());
@@ -617,9 +737,15 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
         "--clients, --channels, --batch_size and --units must be positive");
   }
   if (o.client_api != "threads" && o.client_api != "callback" &&
-      o.client_api != "cq") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--client_api: '", o.client_api, "' is not callback, cq or threads"));
+      o.client_api != "cq" && o.client_api != "session") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--client_api: '", o.client_api,
+                     "' is not callback, cq, session or threads"));
+  }
+  if (o.client_api == "session" && o.mode == "batch") {
+    return absl::InvalidArgumentError(
+        "--client_api=session sends Appends; it does not apply to "
+        "--mode=batch");
   }
   if (o.events == 0 && o.duration <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--duration must be positive");

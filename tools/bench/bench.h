@@ -43,7 +43,9 @@ struct LoadOptions {
   // re-issue calls inline (fewest thread hand-offs). "callback": the gRPC
   // callback API re-issues each call from the completion callback of the
   // previous one, on gRPC's threads. "threads": one thread per client
-  // making blocking calls (as pgbench's connections do).
+  // making blocking calls (as pgbench's connections do). "session": like
+  // "cq", but each client keeps one AppendSession call open and sends its
+  // appends on it one at a time (single and latency modes).
   std::string client_api = "cq";
   int cq_threads = 1;
   int channels = 4;  // distinct TCP connections (>= 1)
@@ -137,6 +139,9 @@ class RequestFactory {
   // call * events_per_call() .. + events_per_call() - 1.
   std::string MakeString(int64_t call) const;
   grpc::ByteBuffer Make(int64_t call) const;
+  // Make(call) as the `append` of an AppendSessionRequest whose
+  // correlation_id is `call` (single-event modes).
+  grpc::ByteBuffer MakeSessionRequest(int64_t call) const;
 
  private:
   struct Template {

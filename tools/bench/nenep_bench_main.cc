@@ -41,7 +41,9 @@ ABSL_FLAG(std::string, client_api, "cq",
           "cq: --cq_threads threads poll completion queues and re-issue each "
           "call as the previous one completes (the cheapest client); "
           "callback: the same from the gRPC callback API's completion "
-          "callbacks; threads: one thread per client making blocking calls.");
+          "callbacks; threads: one thread per client making blocking calls; "
+          "session: as cq, but each client sends its appends one at a time "
+          "on one long-lived AppendSession call (single and latency).");
 ABSL_FLAG(int, cq_threads, 1,
           "cq: threads polling completion queues (each drives a share of "
           "the callers).");

@@ -17,6 +17,8 @@
 #   BATCH_SIZE [1000]       events per BatchAppend / rows per INSERT
 #   CHANNELS [4]            nenep-bench's TCP connections
 #   CLIENT_API [cq]         nenep-bench --client_api (cq, callback, threads)
+#                           of the latency, single and batch workloads; the
+#                           session workload is single on --client_api=session
 #   REOPEN_EVENTS [1000000] store size of the reopen measurement; 0 skips it
 #   SKIP_POSTGRES []        non-empty: nenep only
 #   PG_PORT [55432]         port of the private PostgreSQL cluster
@@ -164,6 +166,10 @@ run_nenep() {  # name, nenep-bench flags...
 }
 run_nenep latency --mode=latency
 run_nenep single --mode=single --clients="$SINGLE_CLIENTS"
+# The same single-event load with each client on one long-lived
+# AppendSession call, sending one append and awaiting its answer before the
+# next, as each pgbench connection does with its INSERTs.
+run_nenep session --mode=single --clients="$SINGLE_CLIENTS" --client_api=session
 run_nenep batch --mode=batch --clients="$BATCH_CLIENTS" --batch_size="$BATCH_SIZE"
 HEAD=$("$NENEP" --server="$ADDR" --timeout=5s status | awk '/^head/ {print $2}' || true)
 STORE_SIZE=$(du -sh "$WORK/nenep" | cut -f1)
@@ -216,13 +222,14 @@ fmt_results() {
   local name label nf pf cf
   printf '%-36s | %-29s | %-38s | %s\n' "" "nenep (gRPC, fdatasync)" "PostgreSQL 15 (pgbench, fsync)" "nenep/PG"
   printf '%-36s | %11s %8s %8s | %11s %8s %8s %8s | %8s\n' workload events/s "p50 ms" "p99 ms" events/s "avg ms" "p50 ms" "p99 ms" events/s
-  for name in latency single batch; do
+  for name in latency single session batch; do
     case $name in
       latency) label="latency: 1 client, 1 event/call" ;;
       single) label="single: $SINGLE_CLIENTS clients, 1 event/call" ;;
+      session) label="single, on $SINGLE_CLIENTS AppendSessions" ;;
       batch) label="batch: $BATCH_CLIENTS clients, $(commas "$BATCH_SIZE") events/call" ;;
     esac
-    nf=$WORK/nenep-$name.json; pf=$WORK/pg/pg-$name.json
+    nf=$WORK/nenep-$name.json; pf=$WORK/pg/pg-${name/session/single}.json
     awk -v label="$label" \
       -v ne="$([[ -s $nf ]] && jget "$nf" events_per_s)" -v n50="$([[ -s $nf ]] && jget "$nf" p50_us)" \
       -v n99="$([[ -s $nf ]] && jget "$nf" p99_us)" \
@@ -241,8 +248,8 @@ fmt_results() {
   echo "CPU during each measured window (busy: the whole machine, 100% = all $(nproc) cores; server, client: % of one core)"
   printf '%-36s | %-22s | %s\n' "" "nenep" "PostgreSQL"
   printf '%-36s | %6s %7s %7s | %6s %7s %7s\n' workload busy server client busy server client
-  for name in latency single batch; do
-    local cf=$WORK/cpu-$name.json nf=$WORK/nenep-$name.json pf=$WORK/pg/pg-$name.json
+  for name in latency single session batch; do
+    local cf=$WORK/cpu-$name.json nf=$WORK/nenep-$name.json pf=$WORK/pg/pg-${name/session/single}.json
     awk -v name="$name" \
       -v nb="$([[ -s $cf ]] && jget "$cf" machine_busy_pct)" -v ns="$([[ -s $cf ]] && jget "$cf" server_cpu_pct)" \
       -v nc="$([[ -s $nf ]] && jget "$nf" client_cpu_pct)" \
@@ -265,19 +272,22 @@ target() {  # ok? text
 check() {  # awk-condition text  (with variables from JSON)
   awk "BEGIN { exit !($1) }" && echo 1 || echo 0
 }
-N_S=$WORK/nenep-single.json; N_B=$WORK/nenep-batch.json; N_L=$WORK/nenep-latency.json
+N_S=$WORK/nenep-single.json; N_SS=$WORK/nenep-session.json; N_B=$WORK/nenep-batch.json; N_L=$WORK/nenep-latency.json
 P_S=$WORK/pg/pg-single.json; P_B=$WORK/pg/pg-batch.json
-if [[ -s $N_S ]]; then
-  e=$(jget "$N_S" events_per_s); p99=$(jget "$N_S" p99_us)
-  target "$(check "$e >= 25000")" "single-event appends, $SINGLE_CLIENTS clients: $(commas "$e") events/s >= 25,000"
-  target "$(check "$p99 <= 10000")" "single-event appends, $SINGLE_CLIENTS clients: p99 $(awk -v v="$p99" 'BEGIN {printf "%.2f", v/1000}') ms <= 10 ms"
+single_targets() {  # json, how the clients append
+  local e p99 pe r
+  e=$(jget "$1" events_per_s); p99=$(jget "$1" p99_us)
+  target "$(check "$e >= 25000")" "single-event appends ($2), $SINGLE_CLIENTS clients: $(commas "$e") events/s >= 25,000"
+  target "$(check "$p99 <= 10000")" "single-event appends ($2), $SINGLE_CLIENTS clients: p99 $(awk -v v="$p99" 'BEGIN {printf "%.2f", v/1000}') ms <= 10 ms"
   if [[ -s $P_S ]]; then
     pe=$(jget "$P_S" events_per_s); r=$(awk -v a="$e" -v b="$pe" 'BEGIN {printf "%.2f", a/b}')
-    target "$(check "$r >= 1.5")" "single-event appends vs PostgreSQL single-row INSERTs, $SINGLE_CLIENTS clients each: ${r}x >= 1.5x"
+    target "$(check "$r >= 1.5")" "single-event appends ($2) vs PostgreSQL single-row INSERTs, $SINGLE_CLIENTS clients each: ${r}x >= 1.5x"
   else
-    echo "n/a   single-event appends vs PostgreSQL: no PostgreSQL figure"
+    echo "n/a   single-event appends ($2) vs PostgreSQL: no PostgreSQL figure"
   fi
-fi
+}
+[[ -s $N_S ]] && single_targets "$N_S" "a unary Append per event"
+[[ -s $N_SS ]] && single_targets "$N_SS" "one AppendSession per client"
 if [[ -s $N_B ]]; then
   e=$(jget "$N_B" events_per_s)
   target "$(check "$e >= 300000")" "batch appends of $(commas "$BATCH_SIZE") events, $BATCH_CLIENTS clients: $(commas "$e") events/s >= 300,000"
