@@ -402,7 +402,13 @@ class EventLogService::SessionReactor final
     if (finish) Finish(grpc::Status::OK);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    // Every other reaction and answer has returned by now, as gRPC orders
+    // with atomics ThreadSanitizer cannot see; taking mu_ once, as they
+    // all did, shows it that order.
+    { absl::MutexLock lock(&mu_); }
+    delete this;
+  }
 
  private:
   // Handles the request in request_: answers at once if it is refused, or

@@ -59,6 +59,11 @@ class SubscribeReactor final
     cancelled_ = true;
   }
   void OnDone() override {
+    // gRPC runs OnDone after every other reaction has returned, ordered by
+    // its own atomics, which ThreadSanitizer cannot see (Debian's gRPC is
+    // not instrumented); taking mu_ once, as OnCancel and OnWriteDone did,
+    // makes that order visible to it.
+    { absl::MutexLock lock(&mu_); }
     service_->Unregister(&progress_);
     --*active_;
     if (on_done_) on_done_();
