@@ -4,10 +4,14 @@
 // of levels 4 and up, with the tree size, in one batch per chunk.
 
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "storage/common/coding.h"
 #include "storage/common/logging.h"
 #include "storage/common/status_macros.h"
@@ -133,26 +137,120 @@ absl::Status RocksDbEventLog::DropV1Tree() {
   return FromRocks(db_->Write(wo, &batch), "dropping the format-1 tree");
 }
 
+namespace {
+
+// Leaf hashes of consecutive positions, computed ahead of the check.
+struct LeafChunk {
+  Position first = 0;
+  std::string hashes;   // merkle::kHashBytes per leaf
+  absl::Status status;  // set on the last chunk if reading failed
+};
+
+// Reads the log from position 1 to `size` and hashes its events into
+// LeafChunks on a thread of its own, a bounded number ahead of the
+// consumer: the verification's two halves (reading and leaf hashing; the
+// comparison and the nodes above) then take a core each.
+class LeafHasher {
+ public:
+  static constexpr size_t kChunkLeaves = 4096;
+  static constexpr size_t kChunksAhead = 4;
+
+  LeafHasher(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf,
+             uint64_t size, const std::atomic<bool>* closing)
+      : thread_([this, db, log_cf, size, closing] {
+          Run(db, log_cf, size, closing);
+        }) {}
+  ~LeafHasher() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+
+  // The next chunk, in order; its status says why the log ended early.
+  LeafChunk Next() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](std::deque<LeafChunk>* q) { return !q->empty(); }, &ready_));
+    LeafChunk c = std::move(ready_.front());
+    ready_.pop_front();
+    return c;
+  }
+
+ private:
+  void Run(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log_cf, uint64_t size,
+           const std::atomic<bool>* closing) {
+    // One pass over the whole log: large reads, and no block kept in the
+    // cache that the live appends use.
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 4 << 20;
+    ro.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, log_cf));
+    it->SeekToFirst();
+    Position p = 1;
+    while (p <= size) {
+      LeafChunk c;
+      c.first = p;
+      c.hashes.reserve(kChunkLeaves * merkle::kHashBytes);
+      for (size_t n = 0; n < kChunkLeaves && p <= size; ++n, ++p, it->Next()) {
+        Position at = 0;
+        if (!it->Valid() || !ParseLogKey(AsView(it->key()), &at) || at != p) {
+          c.status = absl::DataLossError(absl::StrCat(
+              "the log has no event at position ", p,
+              " although its Merkle tree covers it: an event was removed"));
+          break;
+        }
+        c.hashes += merkle::LeafHash(AsView(it->value()));
+      }
+      if (c.status.ok())
+        c.status = FromRocks(it->status(), "verifying the log");
+      if (c.status.ok() && closing->load()) {
+        c.status = absl::CancelledError("the store is closing");
+      }
+      const bool last = !c.status.ok();
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &LeafHasher::RoomLocked));
+      if (stop_) return;
+      ready_.push_back(std::move(c));
+      if (last) return;
+    }
+  }
+  bool RoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || ready_.size() < kChunksAhead;
+  }
+
+  absl::Mutex mu_;
+  std::deque<LeafChunk> ready_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the rest is built
+};
+
+}  // namespace
+
 absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
                                          merkle::MerkleBuilder* builder) const {
   // Rehash every leaf and compare it, and every stored node above, with
   // what the tree holds.
   const absl::Time start = absl::Now();
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  LeafHasher hasher(db_.get(), log_cf_, size, &merkle_closing_);
+  LeafChunk chunk;
+  size_t in_chunk = 0;
   std::string block;
-  Position p = 1;
-  for (it->SeekToFirst(); p <= size; it->Next(), ++p) {
-    if (p % 65536 == 0 && merkle_closing_.load()) {
-      return absl::CancelledError("the store is closing");
+  for (Position p = 1; p <= size; ++p) {
+    if (in_chunk * merkle::kHashBytes == chunk.hashes.size()) {
+      if (!chunk.status.ok()) return chunk.status;
+      chunk = hasher.Next();
+      in_chunk = 0;
+      if (chunk.hashes.empty()) {
+        return chunk.status.ok() ? absl::InternalError("no leaves to verify")
+                                 : chunk.status;
+      }
     }
-    Position at = 0;
-    if (!it->Valid() || !ParseLogKey(AsView(it->key()), &at) || at != p) {
-      return absl::DataLossError(absl::StrCat(
-          "the log has no event at position ", p,
-          " although its Merkle tree covers it: an event was removed"));
-    }
-    const std::string leaf = merkle::LeafHash(AsView(it->value()));
+    const absl::string_view leaf(
+        chunk.hashes.data() + in_chunk * merkle::kHashBytes,
+        merkle::kHashBytes);
+    ++in_chunk;
     if ((p - 1) % kMerkleLeavesPerBlock == 0) {
       absl::StatusOr<std::string> b =
           BlockValue((p - 1) / kMerkleLeavesPerBlock);
@@ -165,7 +263,8 @@ absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
     const size_t offset =
         ((p - 1) % kMerkleLeavesPerBlock) * merkle::kHashBytes;
     if (block.size() < offset + merkle::kHashBytes ||
-        block.compare(offset, merkle::kHashBytes, leaf) != 0) {
+        block.compare(offset, merkle::kHashBytes, leaf.data(), leaf.size()) !=
+            0) {
       return absl::DataLossError(absl::StrCat(
           "the event at position ", p,
           " does not match the Merkle tree (its leaf differs): the store "
@@ -187,7 +286,6 @@ absl::Status RocksDbEventLog::VerifyTree(uint64_t size,
     });
     RETURN_IF_ERROR(node_status);
   }
-  RETURN_IF_ERROR(FromRocks(it->status(), "verifying the log"));
   logging::Info(
       "Merkle tree verified against the log",
       {{"tree_size", size},

@@ -867,6 +867,50 @@ TEST_F(RocksDbEventLogTest, AlteredStoreFailsToOpenNamingThePosition) {
   EXPECT_TRUE(OpenStatus().ok()) << OpenStatus();
 }
 
+// The verification at open hashes the log on a thread of its own, in
+// chunks of 4,096 leaves: a change or a gap past the first chunks is found
+// at its position, and so is a change in the very last leaf.
+TEST_F(RocksDbEventLogTest, OpenVerifiesEveryChunkOfALargerLog) {
+  const int n = 10000;
+  std::vector<NewEvent> events;
+  for (int i = 1; i <= n; ++i) events.push_back(Ev("s", absl::StrCat(i)));
+  for (int from = 0; from < n; from += 1000) {
+    AppendRequest r;
+    r.events.assign(events.begin() + from, events.begin() + from + 1000);
+    ASSERT_TRUE(log_->Append(std::move(r)).ok());
+  }
+  ASSERT_EQ(log_->AwaitTree(n, absl::Seconds(30)), static_cast<uint64_t>(n));
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  EXPECT_TRUE(OpenStatus().ok()) << OpenStatus();
+  auto edit = [&](const std::function<void(rocksdb::DB*,
+                                           rocksdb::ColumnFamilyHandle*)>& fn) {
+    WithRawStore(dir_.Sub("db"),
+                 [&](const RawStore& raw) { fn(raw.db, raw.log); });
+  };
+  for (Position p : {Position{9001}, Position{n}}) {
+    std::string v;
+    edit([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, LogKey(p), &v).ok());
+      std::string bad = v;
+      bad[bad.size() / 2] ^= 0x01;
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(p), bad).ok());
+    });
+    EXPECT_THAT(
+        OpenStatus(),
+        StatusIs(absl::StatusCode::kDataLoss,
+                 HasSubstr(absl::StrCat("position ", p, " does not match"))));
+    edit([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log, LogKey(p), v).ok());
+    });
+  }
+  edit([&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), log, LogKey(8200)).ok());
+  });
+  EXPECT_THAT(OpenStatus(), StatusIs(absl::StatusCode::kDataLoss,
+                                     HasSubstr("no event at position 8200")));
+}
+
 TEST_F(RocksDbEventLogTest, AMissingLogRecordIsReportedNotSkipped) {
   AppendAndClose(5);
   // Delete position 3 behind the log's back.
