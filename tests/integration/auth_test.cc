@@ -153,6 +153,16 @@ class AuthTest : public ::testing::Test {
     return v1::EventLog::NewStub(channel)->BatchAppend(&call, r, &resp);
   }
 
+  // Who appended the event at `position`, as the log records it.
+  std::string PrincipalAt(uint64_t position) {
+    grpc::ClientContext call;
+    v1::GetEventRequest get;
+    get.set_position(position);
+    v1::RecordedEvent e;
+    EXPECT_TRUE(v1::EventLog::NewStub(admin_)->GetEvent(&call, get, &e).ok());
+    return e.principal();
+  }
+
   uint64_t Head() {
     grpc::ClientContext call;
     v1::ServerStatus status;
@@ -228,12 +238,7 @@ TEST_F(AuthTest, AWriterAppendsOnlyInItsScopeAndIsNamedOnItsEvents) {
                                                       D(2023, 1, 10), 1, 1)})
                   .ok());
   EXPECT_EQ(Head(), head + 1);
-  grpc::ClientContext get;
-  v1::GetEventRequest g;
-  g.set_position(head + 1);
-  v1::RecordedEvent e;
-  ASSERT_TRUE(v1::EventLog::NewStub(admin_)->GetEvent(&get, g, &e).ok());
-  EXPECT_EQ(e.principal(), "writer-a");
+  EXPECT_EQ(PrincipalAt(head + 1), "writer-a");
 
   // A token of another principal on the same call does not change who it
   // is: the certificate decides.
@@ -242,10 +247,7 @@ TEST_F(AuthTest, AWriterAppendsOnlyInItsScopeAndIsNamedOnItsEvents) {
              {testing::RegularSession("s-a2", "cA1", D(2023, 2, 10), 1, 1)},
              "s3cret-token")
           .ok());
-  grpc::ClientContext get2;
-  g.set_position(head + 2);
-  ASSERT_TRUE(v1::EventLog::NewStub(admin_)->GetEvent(&get2, g, &e).ok());
-  EXPECT_EQ(e.principal(), "writer-a");
+  EXPECT_EQ(PrincipalAt(head + 2), "writer-a");
 
   // Another đảng bộ's cell: refused, naming the unit, nothing written.
   grpc::Status s = Append(
@@ -312,12 +314,7 @@ TEST_F(AuthTest, AppendSessionsAreGatedAsAppends) {
   session->WritesDone();
   EXPECT_TRUE(session->Finish().ok());
   EXPECT_EQ(Head(), head + 1);
-  grpc::ClientContext get;
-  v1::GetEventRequest g;
-  g.set_position(head + 1);
-  v1::RecordedEvent e;
-  ASSERT_TRUE(v1::EventLog::NewStub(admin_)->GetEvent(&get, g, &e).ok());
-  EXPECT_EQ(e.principal(), "writer-a");
+  EXPECT_EQ(PrincipalAt(head + 1), "writer-a");
 }
 
 TEST_F(AuthTest, EachRoleIsAllowedAndRefusedAsDocumented) {
