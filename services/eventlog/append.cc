@@ -1,5 +1,6 @@
 // EventLogService::Append, ::AppendSession and ::BatchAppend.
 
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <string>
@@ -55,6 +56,16 @@ absl::Time Deadline(const grpc::CallbackServerContext* context) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+// An arena for one request's decoded messages, starting with one block of
+// `first_block` bytes and blocks growing up to 64 times that. Shared,
+// because the events decoded into it ride with the request to the commit.
+std::shared_ptr<google::protobuf::Arena> NewRequestArena(size_t first_block) {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = first_block;
+  options.max_block_size = first_block * 64;
+  return std::make_shared<google::protobuf::Arena>(options);
 }
 
 // `s` with the path of the event it is about in front of its message.
@@ -298,10 +309,7 @@ grpc::ServerUnaryReactor* EventLogService::Append(
     return reactor;
   }
 
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.start_block_size = 4096;
-  // Shared: the decoded events in it ride with the request to the commit.
-  auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
+  auto arena = NewRequestArena(4096);
   auto* request =
       google::protobuf::Arena::CreateMessage<internal::RawAppendRequest>(
           arena.get());
@@ -415,9 +423,7 @@ class EventLogService::SessionReactor final
   // hands it to the log, which answers through Answer.
   void HandleRequest() {
     const absl::Time start = absl::Now();
-    google::protobuf::ArenaOptions arena_options;
-    arena_options.start_block_size = 4096;
-    auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
+    auto arena = NewRequestArena(4096);
     auto* request = google::protobuf::Arena::CreateMessage<
         internal::RawAppendSessionRequest>(arena.get());
     const absl::Status parsed = ParseRequest(&request_, request);
@@ -562,10 +568,7 @@ grpc::ServerUnaryReactor* EventLogService::BatchAppend(
     return reactor;
   }
 
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.start_block_size = 64 << 10;
-  arena_options.max_block_size = 4 << 20;
-  auto arena = std::make_shared<google::protobuf::Arena>(arena_options);
+  auto arena = NewRequestArena(64 << 10);
   auto* request =
       google::protobuf::Arena::CreateMessage<internal::RawBatchAppendRequest>(
           arena.get());

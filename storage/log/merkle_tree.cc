@@ -141,7 +141,6 @@ namespace {
 
 // Leaf hashes of consecutive positions, computed ahead of the check.
 struct LeafChunk {
-  Position first = 0;
   std::string hashes;   // merkle::kHashBytes per leaf
   absl::Status status;  // set on the last chunk if reading failed
 };
@@ -191,7 +190,6 @@ class LeafHasher {
     Position p = 1;
     while (p <= size) {
       LeafChunk c;
-      c.first = p;
       c.hashes.reserve(kChunkLeaves * merkle::kHashBytes);
       for (size_t n = 0; n < kChunkLeaves && p <= size; ++n, ++p, it->Next()) {
         Position at = 0;
