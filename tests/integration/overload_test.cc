@@ -102,10 +102,15 @@ TEST(OverloadTest, ShedsLoadKeepsMemoryBoundedAndAnswersHealth) {
     });
   }
 
-  // Health checks keep being answered, within a second each.
+  // Health checks keep being answered, within two seconds each. Measured
+  // alone on a 2-core machine, the slowest check of a run took 0.5-1.0 s:
+  // gRPC's polling threads are busy receiving the 10 MB bodies (most of
+  // them shed), and this process also builds them; a one-second deadline
+  // failed about one run in eight.
   auto health = grpc::health::v1::Health::NewStub(grpc::CreateCustomChannel(
       nenepd.address(), grpc::InsecureChannelCredentials(), args));
   int checks = 0, answered = 0;
+  std::string missed;  // the checks not answered SERVING, and why
   double slowest_ms = 0;
   std::vector<int64_t> rss;  // each second
   const auto begin = std::chrono::steady_clock::now();
@@ -117,7 +122,7 @@ TEST(OverloadTest, ShedsLoadKeepsMemoryBoundedAndAnswersHealth) {
     }
     grpc::ClientContext call;
     call.set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::seconds(1));
+                      std::chrono::seconds(2));
     grpc::health::v1::HealthCheckResponse hs;
     const auto t0 = std::chrono::steady_clock::now();
     grpc::Status s = health->Check(&call, {}, &hs);
@@ -129,6 +134,9 @@ TEST(OverloadTest, ShedsLoadKeepsMemoryBoundedAndAnswersHealth) {
         hs.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
       ++answered;
       slowest_ms = std::max(slowest_ms, ms);
+    } else {
+      absl::StrAppend(&missed, " [", s.error_code(), " ", s.error_message(),
+                      " after ", static_cast<int>(ms), " ms]");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -148,7 +156,7 @@ TEST(OverloadTest, ShedsLoadKeepsMemoryBoundedAndAnswersHealth) {
   EXPECT_GT(ok.load(), 0);
   EXPECT_GT(shed.load(), 0);  // it did shed
   EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(answered, checks);
+  EXPECT_EQ(answered, checks) << missed;
   // 24 callers want ~240 MB queued at once, again and again. What nenepd
   // holds is set by its limits, not by the callers: appends in progress
   // 64 MiB (parsed, ~3x that), gRPC's buffers 256 MiB, RocksDB's block
