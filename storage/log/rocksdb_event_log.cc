@@ -43,9 +43,10 @@ rocksdb::Options BaseOptions(const LogOptions& options,
   o.avoid_flush_during_recovery = true;
   // No recycle_log_file_num: RocksDB 7.8 turns it off under the
   // point-in-time WAL recovery the log relies on (its LOG prints
-  // "recycle_log_file_num: 0"). Handing RocksDB pre-zeroed WAL files instead,
-  // so that each sync is an overwrite, did not lower the one-client latency
-  // when measured (docs/benchmarks.md, ninth session).
+  // "recycle_log_file_num: 0"). Pre-zeroed WAL files, so that each sync is an
+  // overwrite, showed no gain beyond this host's noise, and would need a
+  // replay that stops at a zeroed hole, which RocksDB's reader skips
+  // (docs/benchmarks.md, ninth session).
   o.keep_log_file_num = 5;
   o.max_log_file_size = 16 << 20;
   rocksdb::BlockBasedTableOptions table;
