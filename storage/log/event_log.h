@@ -171,9 +171,11 @@ class EventLog {
 
   virtual ~EventLog() = default;
 
-  // Queues `request` for the committer and returns at once. `done` runs
-  // exactly once, on the committer thread (or the caller's, for a request
-  // refused before queueing), after the events are durable or with why not:
+  // Queues `request` for the committer and returns. `done` runs exactly
+  // once, after the events are durable or with why not, on the log's thread
+  // that answers or on the caller's, before AppendAsync returns (a request
+  // refused before queueing, or one an idle log commits on the caller's
+  // thread): the caller must not hold a lock that `done` takes.
   //   kAborted           an expectation failed; the message names the stream
   //                      and its actual revision, which is also in
   //                      AbortedRevision(status).

@@ -14,7 +14,7 @@
 //
 // Every call holds a reference to the log it entered for its duration, so a
 // detached log is never destroyed under a call. Callbacks of AppendAsync run
-// on the thread of the log that took the request.
+// on a thread of the log that took the request, or on the caller's.
 #pragma once
 
 #include <memory>

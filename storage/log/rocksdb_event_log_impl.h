@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -287,11 +288,21 @@ class RocksDbEventLog final : public EventLog {
   };
 
   // --- committer (rocksdb_event_log_write.cc) ---
+  // Work for the committer thread, unless an idle-log append holds the
+  // commit (committing_).
   bool HasWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !queue_.empty() || closing_;
+    return (!queue_.empty() || closing_) && !committing_;
   }
   void CommitterLoop();
-  void CommitGroup(std::vector<Pending>* group);
+  struct SyncJob;
+  // Checks and writes `group` to the WAL (not synced) and answers those of
+  // its requests that need no sync. Returns the job that syncs and answers
+  // the rest, or nothing if nothing was written. By whoever holds the
+  // commit (committing_).
+  std::optional<SyncJob> CommitGroup(std::vector<Pending>* group);
+  // Commits and syncs `pending` on the calling thread; the caller has
+  // claimed both committing_ and syncing_ (the log was idle).
+  void CommitOnCaller(Pending pending);
   // The cached head of `stream`, read from the index if not cached.
   absl::StatusOr<StreamHead*> CommittedHead(const std::string& stream);
   absl::StatusOr<AppendResult> PriorResult(absl::string_view request_id,
@@ -316,12 +327,18 @@ class RocksDbEventLog final : public EventLog {
     absl::Duration write_latency;
   };
   bool HasSyncWorkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
-    return !sync_queue_.empty() || sync_stopping_;
+    return (!sync_queue_.empty() || sync_stopping_) && !syncing_;
   }
   bool HasSyncRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
     return sync_queue_.size() < kMaxUnsyncedGroups;
   }
   void SyncerLoop();
+  // Syncs the WAL once for `jobs` (in log order), then publishes them and
+  // answers their callers; or, if the sync fails, refuses them all. By
+  // whoever holds syncing_.
+  void SyncAndAnswer(std::deque<SyncJob>* jobs);
+  // Releases syncing_ after `jobs` were synced and answered.
+  void EndSync(const std::deque<SyncJob>& jobs);
 
   // --- stream index (stream_index.cc) ---
   // Hands the index entries of a committed group (positions up to `last`)
@@ -409,6 +426,10 @@ class RocksDbEventLog final : public EventLog {
   // The append queue.
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  // A thread commits a group: the committer, or an append's caller that
+  // found the log idle. Held from taking the group until its job is queued
+  // for the sync (or being synced on the caller's thread).
+  bool committing_ ABSL_GUARDED_BY(mu_) = false;
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
 
@@ -447,6 +468,14 @@ class RocksDbEventLog final : public EventLog {
   static constexpr size_t kMaxUnsyncedGroups = 64;
   absl::Mutex sync_mu_;
   std::deque<SyncJob> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
+  // A thread syncs, publishes and answers jobs: the syncer, or an append's
+  // caller that found the log idle. Jobs are handled one holder at a time,
+  // in log order.
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // Requests the last sync answered. More than one means appends are
+  // concurrent: they are then left to the committer, which groups them,
+  // rather than committed one at a time on their callers' threads.
+  size_t last_synced_requests_ ABSL_GUARDED_BY(sync_mu_) = 0;
   bool sync_stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
   // Set when a WAL sync failed: the outcome of the groups written since the
   // last good sync is unknown, so nothing more is accepted until restart.
@@ -493,7 +522,8 @@ class RocksDbEventLog final : public EventLog {
   std::atomic<int64_t> last_recorded_micros_{0};
   std::atomic<uint64_t> appends_committed_{0};
 
-  // Committer thread only (and Init, before the threads start).
+  // The thread holding committing_ only (and Init, before the threads
+  // start); committing_ changes under mu_, which orders the holders.
   Position next_position_ = 1;
   int64_t committer_last_micros_ = 0;
   StreamHeadCache heads_{1};

@@ -153,23 +153,58 @@ void RocksDbEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
   }
   if (refused.ok()) {
     const size_t bytes = RequestBytes(request);
-    absl::MutexLock lock(&mu_);
-    if (closing_) {
-      refused = absl::UnavailableError(
-          "the log is closing; nothing was written, retry with the same "
-          "request_id");
-    } else if (queued_bytes_ + bytes > options_.max_queued_bytes &&
-               !queue_.empty()) {
-      refused = absl::ResourceExhaustedError(
-          absl::StrCat("the commit queue is full (", queued_bytes_ >> 20,
-                       " MiB waiting); nothing was written, retry shortly"));
-    } else {
-      queued_bytes_ += bytes;
-      queue_.push_back(Pending{std::move(request), std::move(done), bytes});
+    bool idle = false;  // then this thread holds committing_ and syncing_
+    {
+      absl::MutexLock lock(&mu_);
+      if (closing_) {
+        refused = absl::UnavailableError(
+            "the log is closing; nothing was written, retry with the same "
+            "request_id");
+      } else if (queued_bytes_ + bytes > options_.max_queued_bytes &&
+                 !queue_.empty()) {
+        refused = absl::ResourceExhaustedError(
+            absl::StrCat("the commit queue is full (", queued_bytes_ >> 20,
+                         " MiB waiting); nothing was written, retry shortly"));
+      } else {
+        if (options_.commit_on_caller_when_idle && queue_.empty() &&
+            !committing_) {
+          // Lock order: mu_, then sync_mu_.
+          absl::MutexLock sync_lock(&sync_mu_);
+          idle = sync_queue_.empty() && !syncing_ && last_synced_requests_ <= 1;
+          if (idle) syncing_ = true;
+        }
+        if (!idle) {
+          queued_bytes_ += bytes;
+          queue_.push_back(Pending{std::move(request), std::move(done), bytes});
+          return;
+        }
+        committing_ = true;
+      }
+    }
+    if (idle) {
+      CommitOnCaller(Pending{std::move(request), std::move(done), bytes});
       return;
     }
   }
   std::move(done)(std::move(refused));
+}
+
+void RocksDbEventLog::CommitOnCaller(Pending pending) {
+  std::vector<Pending> group;
+  group.push_back(std::move(pending));
+  std::optional<SyncJob> job = CommitGroup(&group);
+  {
+    // Requests that queued meanwhile go to the committer; their sync waits
+    // for this one (syncing_ is held).
+    absl::MutexLock lock(&mu_);
+    committing_ = false;
+  }
+  std::deque<SyncJob> jobs;
+  if (job.has_value()) {
+    jobs.push_back(*std::move(job));
+    SyncAndAnswer(&jobs);
+  }
+  EndSync(jobs);
 }
 
 void RocksDbEventLog::CommitterLoop() {
@@ -180,6 +215,7 @@ void RocksDbEventLog::CommitterLoop() {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &RocksDbEventLog::HasWorkLocked));
       if (queue_.empty()) break;  // closing and drained
+      committing_ = true;
       size_t events = 0;
       size_t bytes = 0;
       while (!queue_.empty()) {
@@ -196,7 +232,15 @@ void RocksDbEventLog::CommitterLoop() {
         queue_.pop_front();
       }
     }
-    CommitGroup(&group);
+    std::optional<SyncJob> job = CommitGroup(&group);
+    if (job.has_value()) {
+      absl::MutexLock lock(&sync_mu_);
+      sync_mu_.Await(
+          absl::Condition(this, &RocksDbEventLog::HasSyncRoomLocked));
+      sync_queue_.push_back(*std::move(job));
+    }
+    absl::MutexLock lock(&mu_);
+    committing_ = false;
   }
 }
 
@@ -235,7 +279,8 @@ absl::StatusOr<AppendResult> RocksDbEventLog::PriorResult(
   return result;
 }
 
-void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
+std::optional<RocksDbEventLog::SyncJob> RocksDbEventLog::CommitGroup(
+    std::vector<Pending>* group) {
   const absl::Time wall = absl::Now();
   const int64_t micros =
       std::max(absl::ToUnixMicros(options_.clock()), committer_last_micros_);
@@ -477,11 +522,8 @@ void RocksDbEventLog::CommitGroup(std::vector<Pending>* group) {
       answer_now(done, out.status);
     }
   }
-  if (written) {
-    absl::MutexLock lock(&sync_mu_);
-    sync_mu_.Await(absl::Condition(this, &RocksDbEventLog::HasSyncRoomLocked));
-    sync_queue_.push_back(std::move(job));
-  }
+  if (!written) return std::nullopt;
+  return job;
 }
 
 void RocksDbEventLog::SyncerLoop() {
@@ -493,58 +535,73 @@ void RocksDbEventLog::SyncerLoop() {
           absl::Condition(this, &RocksDbEventLog::HasSyncWorkLocked));
       if (sync_queue_.empty()) return;  // stopping and drained
       jobs.swap(sync_queue_);
+      syncing_ = true;
     }
-    // One fdatasync makes every group written so far durable.
-    absl::Status synced = sync_failed_.load()
-                              ? absl::UnavailableError("an earlier sync failed")
-                              : FromRocks(db_->SyncWAL(), "syncing the log");
-    if (synced.ok()) {
-      {
-        absl::MutexLock lock(&view_mu_);
-        log_view_ = jobs.back().view;
-      }
-      last_recorded_micros_.store(jobs.back().recorded_micros,
-                                  std::memory_order_relaxed);
-      if (CommitHook* hook = hook_.load(std::memory_order_acquire)) {
-        hook->Durable(jobs.back().last);
-      }
-      for (SyncJob& job : jobs) {
-        appends_committed_.fetch_add(job.requests, std::memory_order_relaxed);
-        EnqueueIndex(job.last, std::move(job.index_entries));
-        EnqueueMerkle(job.first, std::move(job.leaves));
-        if (options_.listener != nullptr) {
-          options_.listener->OnCommit(
-              job.first, job.last, job.requests,
-              job.write_latency + (absl::Now() - job.written_at));
-        }
-        for (auto& [done, result] : job.answers) {
-          std::move(done)(std::move(result));
-        }
-      }
-    } else {
-      // The groups may or may not be on disk: refuse everything from now on
-      // rather than build on an unknown state; a restart recovers what the
-      // WAL holds.
-      sync_failed_.store(true);
-      logging::Error(
-          "syncing the log failed; refusing appends until the store is "
-          "reopened",
-          {{"error", synced}, {"groups", jobs.size()}});
-      absl::Status answer = absl::UnavailableError(absl::StrCat(
-          "the store could not sync its log (", synced.message(),
-          "); the outcome of this append is unknown: retry with the same "
-          "request_id once the server is back"));
-      if (CommitHook* hook = hook_.load(std::memory_order_acquire)) {
-        hook->Failed(synced);
-      }
-      for (SyncJob& job : jobs) {
-        if (options_.listener != nullptr) {
-          options_.listener->OnCommitFailed(synced);
-        }
-        for (auto& [done, result] : job.answers) std::move(done)(answer);
-      }
-    }
+    SyncAndAnswer(&jobs);
+    EndSync(jobs);
     jobs.clear();
+  }
+}
+
+void RocksDbEventLog::EndSync(const std::deque<SyncJob>& jobs) {
+  size_t requests = 0;
+  for (const SyncJob& job : jobs) requests += job.answers.size();
+  absl::MutexLock lock(&sync_mu_);
+  syncing_ = false;
+  last_synced_requests_ = requests;
+}
+
+void RocksDbEventLog::SyncAndAnswer(std::deque<SyncJob>* jobs_in) {
+  std::deque<SyncJob>& jobs = *jobs_in;
+  // One fdatasync makes every group written so far durable.
+  absl::Status synced = sync_failed_.load()
+                            ? absl::UnavailableError("an earlier sync failed")
+                            : FromRocks(db_->SyncWAL(), "syncing the log");
+  if (synced.ok()) {
+    {
+      absl::MutexLock lock(&view_mu_);
+      log_view_ = jobs.back().view;
+    }
+    last_recorded_micros_.store(jobs.back().recorded_micros,
+                                std::memory_order_relaxed);
+    if (CommitHook* hook = hook_.load(std::memory_order_acquire)) {
+      hook->Durable(jobs.back().last);
+    }
+    for (SyncJob& job : jobs) {
+      appends_committed_.fetch_add(job.requests, std::memory_order_relaxed);
+      EnqueueIndex(job.last, std::move(job.index_entries));
+      EnqueueMerkle(job.first, std::move(job.leaves));
+      if (options_.listener != nullptr) {
+        options_.listener->OnCommit(
+            job.first, job.last, job.requests,
+            job.write_latency + (absl::Now() - job.written_at));
+      }
+      for (auto& [done, result] : job.answers) {
+        std::move(done)(std::move(result));
+      }
+    }
+  } else {
+    // The groups may or may not be on disk: refuse everything from now on
+    // rather than build on an unknown state; a restart recovers what the
+    // WAL holds.
+    sync_failed_.store(true);
+    logging::Error(
+        "syncing the log failed; refusing appends until the store is "
+        "reopened",
+        {{"error", synced}, {"groups", jobs.size()}});
+    absl::Status answer = absl::UnavailableError(absl::StrCat(
+        "the store could not sync its log (", synced.message(),
+        "); the outcome of this append is unknown: retry with the same "
+        "request_id once the server is back"));
+    if (CommitHook* hook = hook_.load(std::memory_order_acquire)) {
+      hook->Failed(synced);
+    }
+    for (SyncJob& job : jobs) {
+      if (options_.listener != nullptr) {
+        options_.listener->OnCommitFailed(synced);
+      }
+      for (auto& [done, result] : job.answers) std::move(done)(answer);
+    }
   }
 }
 

@@ -83,6 +83,7 @@ class RocksDbEventLogTest : public ::testing::Test {
     options.listener = &listener_;
     if (clock_) options.clock = clock_;
     options.verify_tree_on_open = verify_tree_;
+    options.commit_on_caller_when_idle = commit_on_caller_;
     if (index_flush_entries_ != 0) {
       options.index_flush_entries = index_flush_entries_;
     }
@@ -127,6 +128,7 @@ class RocksDbEventLogTest : public ::testing::Test {
   ::nenep::testing::TempDir dir_;
   CountingListener listener_;
   std::function<absl::Time()> clock_;
+  bool commit_on_caller_ = true;
   std::unique_ptr<EventLog> log_;
 };
 
@@ -263,6 +265,84 @@ TEST_F(RocksDbEventLogTest, ConcurrentRepeatsOfOneRequestIdWriteOnce) {
   }
   EXPECT_EQ(fresh, 1);
   EXPECT_EQ(log_->Head(), 1u);
+}
+
+// The caller's answer, and the thread it ran on, for one AppendAsync.
+struct Answered {
+  absl::Notification done;
+  std::thread::id thread;
+  absl::StatusOr<AppendResult> result;
+  bool before_return = false;
+};
+
+void AppendAndWait(EventLog* log, AppendRequest request, Answered* a) {
+  std::atomic<bool> returned{false};
+  log->AppendAsync(std::move(request),
+                   [a, &returned](absl::StatusOr<AppendResult> r) {
+                     a->thread = std::this_thread::get_id();
+                     a->result = std::move(r);
+                     a->before_return = !returned.load();
+                     a->done.Notify();
+                   });
+  returned.store(true);
+  a->done.WaitForNotification();
+}
+
+TEST_F(RocksDbEventLogTest, AnIdleLogCommitsOnTheCallersThread) {
+  // A lone writer: each append is committed, synced and answered on the
+  // caller's thread before AppendAsync returns, one durable write each.
+  for (int i = 0; i < 3; ++i) {
+    Answered a;
+    AppendAndWait(log_.get(), Req({Ev("s", absl::StrCat(i))}), &a);
+    ASSERT_TRUE(a.result.ok()) << a.result.status();
+    EXPECT_EQ(a.result->first_position, static_cast<Position>(i + 1));
+    EXPECT_TRUE(a.before_return);
+    EXPECT_EQ(a.thread, std::this_thread::get_id());
+  }
+  EXPECT_EQ(listener_.groups(), 3);
+  ASSERT_TRUE(log_->Close().ok());
+  log_.reset();
+  Open();
+  EXPECT_EQ(log_->Head(), 3u);
+  EXPECT_EQ(All().size(), 3u);
+}
+
+TEST_F(RocksDbEventLogTest, WithoutCommitOnCallerTheLogsThreadsAnswer) {
+  ASSERT_TRUE(log_->Close().ok());
+  commit_on_caller_ = false;
+  Open();
+  Answered a;
+  AppendAndWait(log_.get(), Req({Ev("s", "1")}), &a);
+  ASSERT_TRUE(a.result.ok()) << a.result.status();
+  EXPECT_NE(a.thread, std::this_thread::get_id());
+}
+
+TEST_F(RocksDbEventLogTest, ALoneWriterAfterABurstCommitsOnItsThreadAgain) {
+  // While appends are concurrent the committer groups them; once a sync
+  // answers a single request, a lone writer's appends are its own again.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        EXPECT_TRUE(log_->Append(Req({Ev("s", absl::StrCat(t, ":", i))})).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  bool on_caller = false;
+  for (int i = 0; i < 3 && !on_caller; ++i) {
+    Answered a;
+    AppendAndWait(log_.get(), Req({Ev("s", absl::StrCat("lone", i))}), &a);
+    ASSERT_TRUE(a.result.ok()) << a.result.status();
+    on_caller = a.thread == std::this_thread::get_id();
+  }
+  EXPECT_TRUE(on_caller);
+  std::vector<Record> all = All();
+  ASSERT_EQ(all.size(), log_->Head());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].position, i + 1);
+    EXPECT_EQ(all[i].revision, i + 1);  // one stream
+  }
 }
 
 TEST_F(RocksDbEventLogTest, ConcurrentAppendsAreGroupCommittedWithoutGaps) {
@@ -565,6 +645,11 @@ TEST_F(RocksDbEventLogTest, AppendAfterCloseIsUnavailable) {
 }
 
 TEST_F(RocksDbEventLogTest, CloseCommitsAndAnswersWhatIsQueued) {
+  // The appends must go to the committer thread: the first would otherwise
+  // commit, and block, on this one.
+  ASSERT_TRUE(log_->Close().ok());
+  commit_on_caller_ = false;
+  Open();
   absl::Notification block;
   listener_.block_ = &block;
   // The first append's commit blocks in the listener; the next ones queue.
@@ -595,6 +680,9 @@ TEST_F(RocksDbEventLogTest, FullQueueIsRefusedWithoutWriting) {
   LogOptions options;
   options.data_dir = dir_.Sub("db");
   options.max_queued_bytes = 1;
+  // The first append must go to the committer thread, not commit on this
+  // one (the log is idle).
+  options.commit_on_caller_when_idle = false;
   options.clock = [&] {
     if (block.exchange(false)) {
       entered.Notify();
