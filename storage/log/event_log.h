@@ -156,8 +156,9 @@ class CommitHook {
   // hook's state then holds requests the log does not, and the log refuses
   // appends until it is reopened.
   virtual void EndGroup(bool written) {}
-  // Every event up to `last` is durable. On the syncer thread, in order,
-  // before the callers of those events are answered.
+  // Every event up to `last` is durable. On the thread that synced (the
+  // syncer, or an idle log's caller), in order, before the callers of those
+  // events are answered.
   virtual void Durable(Position last) = 0;
   // A sync failed: admitted events may or may not be on disk; the log
   // refuses appends until it is reopened.

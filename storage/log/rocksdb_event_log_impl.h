@@ -428,7 +428,8 @@ class RocksDbEventLog final : public EventLog {
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   // A thread commits a group: the committer, or an append's caller that
   // found the log idle. Held from taking the group until its job is queued
-  // for the sync (or being synced on the caller's thread).
+  // for the sync or, on a caller's thread, until its write (the caller
+  // already holds syncing_ for the sync).
   bool committing_ ABSL_GUARDED_BY(mu_) = false;
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
