@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "rocksdb/db.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
@@ -336,9 +337,9 @@ class RocksDbEventLog final : public EventLog {
   // Syncs the WAL once for `jobs` (in log order), then publishes them and
   // answers their callers; or, if the sync fails, refuses them all. By
   // whoever holds syncing_.
-  void SyncAndAnswer(std::deque<SyncJob>* jobs);
+  void SyncAndAnswer(absl::Span<SyncJob> jobs);
   // Releases syncing_ after `jobs` were synced and answered.
-  void EndSync(const std::deque<SyncJob>& jobs);
+  void EndSync(absl::Span<const SyncJob> jobs);
 
   // --- stream index (stream_index.cc) ---
   // Hands the index entries of a committed group (positions up to `last`)
@@ -468,7 +469,7 @@ class RocksDbEventLog final : public EventLog {
   // Groups written but not synced, oldest first.
   static constexpr size_t kMaxUnsyncedGroups = 64;
   absl::Mutex sync_mu_;
-  std::deque<SyncJob> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
+  std::vector<SyncJob> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
   // A thread syncs, publishes and answers jobs: the syncer, or an append's
   // caller that found the log idle. Jobs are handled one holder at a time,
   // in log order.

@@ -8,6 +8,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/types/span.h"
 #include "nenep/storage/v1/records.pb.h"
 #include "rocksdb/write_batch.h"
 #include "storage/common/coding.h"
@@ -199,10 +200,10 @@ void RocksDbEventLog::CommitOnCaller(Pending pending) {
     absl::MutexLock lock(&mu_);
     committing_ = false;
   }
-  std::deque<SyncJob> jobs;
+  absl::Span<SyncJob> jobs;
   if (job.has_value()) {
-    jobs.push_back(*std::move(job));
-    SyncAndAnswer(&jobs);
+    jobs = absl::MakeSpan(&*job, 1);
+    SyncAndAnswer(jobs);
   }
   EndSync(jobs);
 }
@@ -527,7 +528,7 @@ std::optional<RocksDbEventLog::SyncJob> RocksDbEventLog::CommitGroup(
 }
 
 void RocksDbEventLog::SyncerLoop() {
-  std::deque<SyncJob> jobs;
+  std::vector<SyncJob> jobs;
   while (true) {
     {
       absl::MutexLock lock(&sync_mu_);
@@ -537,13 +538,13 @@ void RocksDbEventLog::SyncerLoop() {
       jobs.swap(sync_queue_);
       syncing_ = true;
     }
-    SyncAndAnswer(&jobs);
+    SyncAndAnswer(absl::MakeSpan(jobs));
     EndSync(jobs);
     jobs.clear();
   }
 }
 
-void RocksDbEventLog::EndSync(const std::deque<SyncJob>& jobs) {
+void RocksDbEventLog::EndSync(absl::Span<const SyncJob> jobs) {
   size_t requests = 0;
   for (const SyncJob& job : jobs) requests += job.answers.size();
   absl::MutexLock lock(&sync_mu_);
@@ -551,8 +552,7 @@ void RocksDbEventLog::EndSync(const std::deque<SyncJob>& jobs) {
   last_synced_requests_ = requests;
 }
 
-void RocksDbEventLog::SyncAndAnswer(std::deque<SyncJob>* jobs_in) {
-  std::deque<SyncJob>& jobs = *jobs_in;
+void RocksDbEventLog::SyncAndAnswer(absl::Span<SyncJob> jobs) {
   // One fdatasync makes every group written so far durable.
   absl::Status synced = sync_failed_.load()
                             ? absl::UnavailableError("an earlier sync failed")
