@@ -334,11 +334,16 @@ class RocksDbEventLog final : public EventLog {
     return sync_queue_.size() < kMaxUnsyncedGroups;
   }
   void SyncerLoop();
-  // Syncs the WAL once for `jobs` (in log order), then publishes them and
-  // answers their callers; or, if the sync fails, refuses them all. By
-  // whoever holds syncing_.
+  // Syncs the WAL once for `jobs` (in log order) and publishes them (view,
+  // hook, index, Merkle tree, listener); or, if the sync fails, marks the
+  // log failed. Then releases syncing_ (EndSync) and only after that
+  // answers the callers, or refuses them all: a caller answered may append
+  // again at once and find the log idle, and the next holder of syncing_
+  // publishes after these jobs. Called by whoever holds syncing_, which it
+  // no longer holds on return.
   void SyncAndAnswer(absl::Span<SyncJob> jobs);
-  // Releases syncing_ after `jobs` were synced and answered.
+  // Releases syncing_ after `jobs` (possibly none) were synced and
+  // published; records how many requests they answer.
   void EndSync(absl::Span<const SyncJob> jobs);
 
   // --- stream index (stream_index.cc) ---
@@ -470,9 +475,9 @@ class RocksDbEventLog final : public EventLog {
   static constexpr size_t kMaxUnsyncedGroups = 64;
   absl::Mutex sync_mu_;
   std::vector<SyncJob> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
-  // A thread syncs, publishes and answers jobs: the syncer, or an append's
-  // caller that found the log idle. Jobs are handled one holder at a time,
-  // in log order.
+  // A thread syncs and publishes jobs: the syncer, or an append's caller
+  // that found the log idle. Jobs are published one holder at a time, in
+  // log order; their callers are answered after the holder lets go.
   bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
   // Requests the last sync answered. More than one means appends are
   // concurrent: they are then left to the committer, which groups them,

@@ -200,12 +200,11 @@ void RocksDbEventLog::CommitOnCaller(Pending pending) {
     absl::MutexLock lock(&mu_);
     committing_ = false;
   }
-  absl::Span<SyncJob> jobs;
   if (job.has_value()) {
-    jobs = absl::MakeSpan(&*job, 1);
-    SyncAndAnswer(jobs);
+    SyncAndAnswer(absl::MakeSpan(&*job, 1));
+  } else {
+    EndSync({});
   }
-  EndSync(jobs);
 }
 
 void RocksDbEventLog::CommitterLoop() {
@@ -235,12 +234,18 @@ void RocksDbEventLog::CommitterLoop() {
     }
     std::optional<SyncJob> job = CommitGroup(&group);
     if (job.has_value()) {
+      // Only this thread adds to sync_queue_, so the room awaited here is
+      // still there once both locks are held below.
       absl::MutexLock lock(&sync_mu_);
       sync_mu_.Await(
           absl::Condition(this, &RocksDbEventLog::HasSyncRoomLocked));
-      sync_queue_.push_back(*std::move(job));
     }
+    // The job is handed over and committing_ cleared in one step (lock
+    // order: mu_, then sync_mu_): a caller answered from this job may
+    // append again at once, and must not find the committer still busy.
     absl::MutexLock lock(&mu_);
+    absl::MutexLock sync_lock(&sync_mu_);
+    if (job.has_value()) sync_queue_.push_back(*std::move(job));
     committing_ = false;
   }
 }
@@ -539,7 +544,6 @@ void RocksDbEventLog::SyncerLoop() {
       syncing_ = true;
     }
     SyncAndAnswer(absl::MakeSpan(jobs));
-    EndSync(jobs);
     jobs.clear();
   }
 }
@@ -576,6 +580,9 @@ void RocksDbEventLog::SyncAndAnswer(absl::Span<SyncJob> jobs) {
             job.first, job.last, job.requests,
             job.write_latency + (absl::Now() - job.written_at));
       }
+    }
+    EndSync(jobs);
+    for (SyncJob& job : jobs) {
       for (auto& [done, result] : job.answers) {
         std::move(done)(std::move(result));
       }
@@ -596,10 +603,13 @@ void RocksDbEventLog::SyncAndAnswer(absl::Span<SyncJob> jobs) {
     if (CommitHook* hook = hook_.load(std::memory_order_acquire)) {
       hook->Failed(synced);
     }
-    for (SyncJob& job : jobs) {
-      if (options_.listener != nullptr) {
+    if (options_.listener != nullptr) {
+      for (size_t i = 0; i < jobs.size(); ++i) {
         options_.listener->OnCommitFailed(synced);
       }
+    }
+    EndSync(jobs);
+    for (SyncJob& job : jobs) {
       for (auto& [done, result] : job.answers) std::move(done)(answer);
     }
   }
