@@ -581,12 +581,6 @@ void RocksDbEventLog::SyncAndAnswer(absl::Span<SyncJob> jobs) {
             job.write_latency + (absl::Now() - job.written_at));
       }
     }
-    EndSync(jobs);
-    for (SyncJob& job : jobs) {
-      for (auto& [done, result] : job.answers) {
-        std::move(done)(std::move(result));
-      }
-    }
   } else {
     // The groups may or may not be on disk: refuse everything from now on
     // rather than build on an unknown state; a restart recovers what the
@@ -608,9 +602,14 @@ void RocksDbEventLog::SyncAndAnswer(absl::Span<SyncJob> jobs) {
         options_.listener->OnCommitFailed(synced);
       }
     }
-    EndSync(jobs);
     for (SyncJob& job : jobs) {
-      for (auto& [done, result] : job.answers) std::move(done)(answer);
+      for (auto& [done, result] : job.answers) result = answer;
+    }
+  }
+  EndSync(jobs);
+  for (SyncJob& job : jobs) {
+    for (auto& [done, result] : job.answers) {
+      std::move(done)(std::move(result));
     }
   }
 }
